@@ -1,0 +1,1 @@
+"""Methods other than MotionFlow, behind one interface."""

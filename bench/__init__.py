@@ -1,0 +1,1 @@
+"""mfbench: the benchmark harness for camera-controlled video generation."""

@@ -1,0 +1,1 @@
+"""One module per `mfbench` command; each is a thin layer over library functions."""

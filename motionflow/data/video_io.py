@@ -1,0 +1,101 @@
+"""Videos on disk: uint8 [F, H, W, 3] as MP4 (PyAV, H.264) and as PNG frame folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from motionflow.errors import VideoError
+from motionflow.utils.io import atomic_path
+
+DEFAULT_FPS = 8
+MP4_CRF = 12
+"""Near-transparent quality, so that metrics on the MP4 barely differ from the frames it was made of."""
+
+
+def check_video_array(frames: np.ndarray) -> np.ndarray:
+    """Raises VideoError unless frames are uint8 [F, H, W, 3] with F >= 1."""
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8:
+        raise VideoError(f"video frames must be uint8, got {frames.dtype}")
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] < 1:
+        raise VideoError(f"video must have shape [F, H, W, 3], got {tuple(frames.shape)}")
+    return frames
+
+
+def read_video(path: str | Path) -> np.ndarray:
+    """Decodes every frame of a video file (or a folder of PNG frames) to uint8 [F, H, W, 3]."""
+    path = Path(path)
+    if path.is_dir():
+        return read_frames(path)
+    if not path.is_file():
+        raise VideoError(f"{path}: video file not found")
+    try:
+        with av.open(str(path)) as container:
+            frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    except (av.error.FFmpegError, ValueError, IndexError) as error:
+        raise VideoError(f"{path}: cannot decode video ({error})") from None
+    if not frames:
+        raise VideoError(f"{path}: video has no frames")
+    return np.stack(frames)
+
+
+def write_video(path: str | Path, frames: np.ndarray, fps: int = DEFAULT_FPS) -> Path:
+    """Encodes uint8 [F, H, W, 3] as H.264 MP4 (yuv420p, so browsers play it), atomically.
+
+    H.264 with 4:2:0 needs even sizes: odd heights/widths are padded by repeating the last row/column."""
+    frames = check_video_array(frames)
+    pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
+    if pad_h or pad_w:
+        frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+    with atomic_path(path) as temporary:
+        with av.open(str(temporary), mode="w", format="mp4") as container:
+            stream = container.add_stream("libx264", rate=fps)
+            stream.height, stream.width = frames.shape[1], frames.shape[2]
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(MP4_CRF), "preset": "medium"}
+            for frame in frames:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+    return Path(path)
+
+
+def frame_name(index: int) -> str:
+    return f"{index:05d}.png"
+
+
+def write_frames(directory: str | Path, frames: np.ndarray) -> list[Path]:
+    """Writes frames as 00000.png, 00001.png, ... (each atomically); returns their paths."""
+    frames = check_video_array(frames)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, frame in enumerate(frames):
+        target = directory / frame_name(index)
+        with atomic_path(target) as temporary:
+            Image.fromarray(frame).save(temporary, format="PNG")
+        paths.append(target)
+    return paths
+
+
+def read_frames(directory: str | Path) -> np.ndarray:
+    """Reads the PNG/JPG frames of a folder in name order to uint8 [F, H, W, 3]."""
+    directory = Path(directory)
+    paths = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    if not paths:
+        raise VideoError(f"{directory}: no PNG/JPG frames")
+    frames = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                frames.append(np.asarray(image.convert("RGB")))
+        except OSError as error:
+            raise VideoError(f"{path}: cannot read frame ({error})") from None
+    if len({frame.shape for frame in frames}) != 1:
+        raise VideoError(f"{directory}: frames differ in size")
+    return np.stack(frames)
