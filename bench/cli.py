@@ -14,6 +14,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def root() -> None:
+    """mfbench: generate -> pose -> metrics -> tables."""
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
