@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from motionflow.errors import PoseError
+
 
 def plucker_embedding(
     c2w: torch.Tensor,
@@ -17,12 +19,20 @@ def plucker_embedding(
 ) -> torch.Tensor:
     """Plücker embedding [F, 6, h, w] of cameras c2w [F, 4, 4] with K [F, 3, 3] in pixels of image_size.
 
+    Computed in c2w's floating dtype and on its device (float32 for integer input).
+
     `grid_size` (h, w) evaluates it on another grid of the same field of view, such as the latent
     grid (K is rescaled so that grid cells cover the same rays as the image's pixels would)."""
     c2w = torch.as_tensor(c2w)
     dtype = c2w.dtype if c2w.is_floating_point() else torch.float32
     c2w = c2w.to(dtype)
     intrinsics = torch.as_tensor(intrinsics, dtype=dtype, device=c2w.device)
+    if intrinsics.shape == (3, 3):
+        intrinsics = intrinsics.expand(len(c2w), 3, 3)
+    if c2w.ndim != 3 or c2w.shape[1:] != (4, 4) or intrinsics.shape != (len(c2w), 3, 3):
+        raise PoseError(
+            f"expected c2w [F, 4, 4] and K [F, 3, 3] (or [3, 3]), got {tuple(c2w.shape)} and {tuple(intrinsics.shape)}"
+        )
     height, width = image_size
     grid_h, grid_w = grid_size if grid_size is not None else image_size
     scale_x, scale_y = grid_w / width, grid_h / height
@@ -40,10 +50,10 @@ def plucker_embedding(
     # K^-1 [u, v, 1] for an upper-triangular K, per frame: [F, h, w]
     y_cam = (v[None] - cy[:, None, None]) / fy[:, None, None]
     x_cam = (u[None] - cx[:, None, None] - skew[:, None, None] * y_cam) / fx[:, None, None]
-    directions_cam = torch.stack([x_cam, y_cam, torch.ones_like(x_cam)], dim=-1)  # [F, h, w, 3]
-    rotation = c2w[:, :3, :3]
-    directions = torch.einsum("fij,fhwj->fhwi", rotation, directions_cam)
-    directions = directions / directions.norm(dim=-1, keepdim=True)
-    origins = c2w[:, None, None, :3, 3].expand_as(directions)
-    moments = torch.linalg.cross(origins, directions, dim=-1)
-    return torch.cat([moments, directions], dim=-1).permute(0, 3, 1, 2).contiguous()
+    directions_cam = torch.stack([x_cam, y_cam, torch.ones_like(x_cam)], dim=1).flatten(2)  # [F, 3, h*w]
+    directions = torch.bmm(c2w[:, :3, :3], directions_cam)
+    # rsqrt of a channel sum: several times faster on the CPU than Tensor.norm over dim 1
+    directions = directions * torch.rsqrt((directions * directions).sum(dim=1, keepdim=True))
+    origins = c2w[:, :3, 3:].expand_as(directions)
+    moments = torch.linalg.cross(origins, directions, dim=1)
+    return torch.cat([moments, directions], dim=1).unflatten(2, (grid_h, grid_w))

@@ -121,6 +121,33 @@ def normalize_scale_by_max_distance(c2w: np.ndarray, eps: float = 1e-9) -> np.nd
     return scaled
 
 
+def first_step_distance(c2w: np.ndarray) -> float:
+    """Distance between the camera centres of frames 0 and 1 (the `cameractrl` preset's scale)."""
+    centers = camera_centers(c2w)
+    if len(centers) < 2:
+        raise PoseError(f"a first step needs at least 2 frames, got {len(centers)}")
+    return float(np.linalg.norm(centers[1] - centers[0]))
+
+
+def normalize_scale_by_first_step(
+    c2w: np.ndarray, reference_c2w: np.ndarray, eps: float = 1e-9
+) -> np.ndarray:
+    """Makes c2w relative to frame 0 and scales its camera centres so that the distance between frames
+    0 and 1 equals that of `reference_c2w` (CameraCtrl's evaluation rule).
+
+    When c2w's first step is shorter than eps (the first two cameras coincide), no scale can be
+    defined: the relative trajectory is returned unscaled, as :func:`normalize_scale_by_max_distance`
+    does for a camera that does not move. A reference whose first step is zero scales every
+    translation to zero."""
+    c2w = relative_to_first(c2w)
+    step = first_step_distance(c2w)
+    if step < eps:
+        return c2w
+    scaled = c2w.copy()
+    scaled[:, :3, 3] *= first_step_distance(reference_c2w) / step
+    return scaled
+
+
 def rotation_angle(rotation_a: np.ndarray, rotation_b: np.ndarray) -> np.ndarray:
     """Geodesic angle in radians between rotations [.., 3, 3]: arccos((tr(A^T B) - 1) / 2), clipped."""
     trace = np.einsum("...ji,...ji->...", rotation_a, rotation_b)
@@ -141,8 +168,12 @@ def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = (0.0, -1.0, 0.
     (default -y, since OpenCV's y points down)."""
     eye = np.asarray(eye, dtype=np.float64)
     forward = np.asarray(target, dtype=np.float64) - eye
+    if np.linalg.norm(forward) < 1e-12:
+        raise PoseError(f"look_at: eye and target coincide at {eye.tolist()}")
     forward /= np.linalg.norm(forward)
     right = np.cross(-np.asarray(up, dtype=np.float64), forward)
+    if np.linalg.norm(right) < 1e-9:
+        raise PoseError(f"look_at: viewing direction {forward.tolist()} is parallel to up {list(up)}")
     right /= np.linalg.norm(right)
     down = np.cross(forward, right)
     c2w = np.eye(4)

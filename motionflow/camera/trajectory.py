@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from motionflow.camera.intrinsics import as_intrinsics_stack
+from motionflow.camera.intrinsics import ResizeMode, as_intrinsics_stack, resize_intrinsics
 from motionflow.camera.poses import relative_to_first, validate_poses
 from motionflow.errors import FrameCountError
 
@@ -56,6 +56,15 @@ class Trajectory:
     def relative(self) -> Trajectory:
         """The same trajectory with frame 0 at the identity."""
         return replace(self, c2w=relative_to_first(self.c2w))
+
+    def resized(self, image_size: tuple[int, int], mode: ResizeMode = "squash") -> Trajectory:
+        """The same cameras with K for frames resized (mode "squash") or centre-cropped and resized
+        (mode "crop") to `image_size` (H, W); see :func:`resize_intrinsics`."""
+        return replace(
+            self,
+            intrinsics=resize_intrinsics(self.intrinsics, self.image_size, image_size, mode),
+            image_size=tuple(image_size),
+        )
 
     def select(self, indices: np.ndarray | list[int]) -> Trajectory:
         """The frames at `indices` (of this trajectory), keeping source indices and timestamps."""

@@ -1,0 +1,1 @@
+"""Speed benchmarks, one module per area, each runnable as `python -m bench.benchmarks.<area>`."""

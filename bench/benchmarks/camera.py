@@ -1,0 +1,66 @@
+"""Camera benchmark: Plücker embedding time at image and latent resolution, RealEstate10K parse time.
+
+Run as `python -m bench.benchmarks.camera`. Times are medians over repeated runs on the CPU with the
+current torch thread count (set it with OMP_NUM_THREADS or torch.set_num_threads)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+import motionflow
+from motionflow.camera.plucker import plucker_embedding
+from motionflow.camera.presets import make_preset
+from motionflow.camera.re10k_format import read_re10k
+
+RE10K_DIR = Path(motionflow.__file__).parent / "data" / "assets" / "re10k"
+IMAGE_SIZE = (256, 384)
+LATENT_GRID = (32, 48)
+NUM_FRAMES = 16
+
+
+def median_seconds(function: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    """Median wall time of `function` over `repeats` runs after `warmup` untimed ones."""
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    trajectory = make_preset("dolly_in+pan_left", num_frames=NUM_FRAMES, image_size=IMAGE_SIZE)
+    c2w = torch.from_numpy(trajectory.c2w).float()
+    intrinsics = torch.from_numpy(trajectory.intrinsics).float()
+    print(f"torch {torch.__version__}, CPU, {torch.get_num_threads()} thread(s), float32")
+
+    full = median_seconds(lambda: plucker_embedding(c2w, intrinsics, IMAGE_SIZE), repeats=9)
+    print(
+        f"Plücker embedding {NUM_FRAMES} x {IMAGE_SIZE[0]} x {IMAGE_SIZE[1]}: {full * 1e3:.1f} ms (median of 9)"
+    )
+    latent = median_seconds(
+        lambda: plucker_embedding(c2w, intrinsics, IMAGE_SIZE, grid_size=LATENT_GRID), repeats=51
+    )
+    print(
+        f"Plücker embedding {NUM_FRAMES} x {LATENT_GRID[0]} x {LATENT_GRID[1]} (latent grid): "
+        f"{latent * 1e3:.2f} ms (median of 51)"
+    )
+
+    files = sorted(RE10K_DIR.glob("*.txt"))
+    per_file = median_seconds(lambda: [read_re10k(path, IMAGE_SIZE) for path in files], repeats=21) / len(
+        files
+    )
+    print(
+        f"RealEstate10K parse: {per_file * 1e3:.2f} ms per file ({len(files)} files of 16 frames, median of 21)"
+    )
+
+
+if __name__ == "__main__":
+    main()
