@@ -32,6 +32,15 @@ class Method(ABC):
     name: str = ""
     requirements: MethodRequirements = MethodRequirements()
 
+    def check_available(self) -> None:
+        """Raises an error naming what is missing (weights, a checkout) before anything runs; nothing to
+        check by default."""
+
+    def fingerprint(self) -> str:
+        """Identifies what the outputs depend on besides the inputs (e.g. a checkpoint's hash), so a run
+        regenerates a cached video when it changes."""
+        return self.name
+
     @abstractmethod
     def _generate(
         self, reference_image: np.ndarray, trajectory: Trajectory, seed: int, ground_truth: np.ndarray | None

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.pose_files import record_path
 from bench.sfm_adapters import ESTIMATORS, EstimatorSettings, PoseEstimate, PoseEstimator
 from bench.sfm_adapters.base import empty_estimate
 from motionflow.camera.re10k_format import read_re10k
@@ -187,10 +188,6 @@ class JobOutcome:
             seconds=estimate.seconds,
             path=job.output,
         )
-
-
-def record_path(output_dir: Path, estimator: str, video_name: str, trial: int) -> Path:
-    return output_dir / estimator / f"{video_name}.trial{trial}.json"
 
 
 def known_intrinsics(video: VideoSource) -> tuple[np.ndarray | None, str | None]:

@@ -27,7 +27,10 @@ class Cell:
 
     def text(self, with_ci: bool = False) -> str:
         if self.missing:
-            return f"n/a ({self.note})" if self.note else "n/a"
+            reasons = [self.note] if self.note else []
+            if self.failures:
+                reasons.append(f"fail {self.failures}/{self.failures + (self.n or 0)}")
+            return f"n/a ({'; '.join(reasons)})" if reasons else "n/a"
         text = f"{self.value:.{self.digits}f}"
         if with_ci and self.ci_low is not None and self.ci_high is not None:
             text += f" [{self.ci_low:.{self.digits}f}, {self.ci_high:.{self.digits}f}]"
@@ -79,7 +82,7 @@ def _latex_escape(text: str) -> str:
 
 
 def to_latex(table: Table, with_ci: bool = False) -> str:
-    depth = max(len(column) for column in table.columns)
+    depth = max((len(column) for column in table.columns), default=0)
     header_lines = []
     for level in range(depth):
         spans: list[tuple[str, int, tuple[str, ...]]] = []

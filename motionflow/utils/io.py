@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -44,6 +45,8 @@ def atomic_write_json(path: str | Path, payload: Any) -> Path:
 
 
 def _json_default(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     if hasattr(value, "tolist"):
         return value.tolist()
     if isinstance(value, Path):

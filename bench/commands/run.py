@@ -1,0 +1,92 @@
+"""`mfbench run` and `mfbench table`: a suite into a run directory, and the paper's tables from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bench.runs.records import load_run_records
+from bench.runs.runner import RunError, finalize_run, run_suite
+from bench.runs.layout import RunLayout
+from bench.runs.suites import SUITES
+from bench.tables import build_table
+from bench.tables.layout import RENDERERS
+from motionflow.errors import MotionFlowError
+from motionflow.utils.registry import UnknownNameError
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """"i/n" -> (i, n)."""
+    if text is None:
+        return None
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise typer.BadParameter(f"expected i/n (e.g. 0/4), got {text!r}") from None
+    if not 0 <= index < count:
+        raise typer.BadParameter(f"need 0 <= i < n, got {text!r}")
+    return index, count
+
+
+def _split(values: str | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(value.strip() for value in values.split(",") if value.strip())
+
+
+def run_command(
+    suite: Annotated[str, typer.Option(help=f"Suite: {', '.join(SUITES.names())}.")] = "smoke",
+    out: Annotated[Path, typer.Option(help="Run directory (created, or resumed if it exists).")] = Path("runs/smoke"),
+    methods: Annotated[str | None, typer.Option(help="Comma-separated methods (default: the suite's).")] = None,
+    estimators: Annotated[str | None, typer.Option(help="Comma-separated pose estimators (default: the suite's).")] = None,
+    preset: Annotated[str | None, typer.Option(help="Camera-metric preset (default: the suite's, motionflow).")] = None,
+    trials: Annotated[int | None, typer.Option(min=1, help="Trials per video for stochastic estimators.")] = None,
+    shard: Annotated[str | None, typer.Option(help="Run only shard i of n (i/n); merge with `mfbench merge`.")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Parallel pose-estimation processes (default: all cores).")] = None,
+) -> None:
+    """Generate -> pose (generated and ground truth) -> metrics -> tables for a suite."""
+    console = Console(stderr=True)
+    try:
+        chosen = SUITES.get(suite).with_overrides(
+            methods=_split(methods), estimators=_split(estimators), camera_preset=preset, trials=trials
+        )
+        layout = run_suite(chosen, out, parse_shard(shard), jobs, console)
+    except (MotionFlowError, UnknownNameError, FileNotFoundError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    if shard is None:
+        console.print(f"records: {layout.records_file()}\ntables: {layout.tables_dir}")
+    else:
+        console.print(f"shard records: {layout.records_file(parse_shard(shard))}; run `mfbench merge --run {out}`")
+
+
+def merge_command(
+    run: Annotated[Path, typer.Option(help="Run directory whose shard records to merge.")],
+) -> None:
+    """Merge shard records (idempotent), add set-level metrics, write records and tables."""
+    console = Console(stderr=True)
+    try:
+        layout = finalize_run(run, console)
+    except (RunError, FileNotFoundError) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    console.print(f"records: {layout.records_file()}")
+
+
+def table_command(
+    number: Annotated[int, typer.Argument(min=1, max=4, help="Table 1, 2, 3 or 4 of the paper.")],
+    run: Annotated[Path, typer.Option(help="Run directory.")],
+    format: Annotated[str, typer.Option(help="md, latex or csv.")] = "md",
+    with_paper: Annotated[bool, typer.Option(help="Add the paper's published rows (marked, not measured).")] = False,
+    ci: Annotated[bool, typer.Option(help="Show 95% confidence intervals.")] = False,
+) -> None:
+    """Print one of the paper's tables from a run's records."""
+    if format not in RENDERERS:
+        raise typer.BadParameter(f"format must be one of {', '.join(RENDERERS)}")
+    try:
+        records = load_run_records(RunLayout(run))
+    except FileNotFoundError as error:
+        Console(stderr=True).print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    typer.echo(RENDERERS[format](build_table(number, records, with_paper), with_ci=ci), nl=False)

@@ -1,0 +1,303 @@
+"""`mfbench run`: drives a suite through generate -> pose -> metrics -> tables in one run directory.
+
+Every stage skips what an earlier (interrupted) run already finished: clips and videos by their cache
+key (bench.runs.artifacts), poses by the pose runner's cache, records by being rebuilt from those. A
+shard (i of n) takes every n-th planned clip and writes its own records file; `finalize_run` merges the
+shard files (idempotently), computes the set-level metrics (FID, KID, FVD) over all videos on disk and
+writes the tables."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from accelerate import PartialState
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from baselines import METHODS, Method
+from bench.metrics.camera import camera_metrics
+from bench.metrics.presets import camera_preset
+from bench.metrics.result import MetricResult
+from bench.metrics.suite import VisualMetricSuite
+from bench.pose_runner import VideoSource, estimate_videos, read_record
+from bench.report import write_report
+from bench.runs.artifacts import read_video_folder
+from bench.runs.clips import ClipPlan, ClipSource, make_source
+from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, RunLayout
+from bench.runs.records import (
+    load_run_records,
+    merge_records,
+    read_records,
+    record_row,
+    records_frame,
+    shard_files,
+    write_records,
+)
+from bench.runs.stages import generate_for_clip, materialize_clip, video_key
+from bench.runs.suites import SourceSpec, Suite
+from bench.sfm_adapters import create_estimator
+from bench.tables import build_table
+from bench.tables.build import POOLED_SET
+from bench.tables.layout import RENDERERS
+from motionflow.errors import MotionFlowError
+from motionflow.utils.io import atomic_write_json, atomic_write_text
+
+TABLE_FORMATS = {"md": "md", "latex": "tex", "csv": "csv"}
+PAIRED_FIRST_FRAME = 1
+"""Paired metrics (PSNR, SSIM, LPIPS) score frames 1..F-1: frame 0 is the reference image every method
+is given, so it would reward copying the input (and make PSNR infinite for a method that does)."""
+
+
+class RunError(MotionFlowError, RuntimeError):
+    """A run cannot start or go on: settings that differ from the run directory's, an unknown name."""
+
+
+@dataclass(frozen=True)
+class PlannedClip:
+    source: ClipSource
+    plan: ClipPlan
+
+
+def plan_suite(suite: Suite) -> list[PlannedClip]:
+    """Every clip of the suite, in a fixed order (so shards are stable)."""
+    planned = []
+    for spec in suite.sources:
+        source = make_source(spec.source)
+        for trajectory_set in suite.trajectory_sets:
+            for plan in source.plan(spec.count, trajectory_set, suite.num_frames, spec.image_size, suite.seed):
+                planned.append(PlannedClip(source, plan))
+    return planned
+
+
+def select_shard(planned: list[PlannedClip], shard: tuple[int, int] | None) -> list[PlannedClip]:
+    if shard is None:
+        return planned
+    index, count = shard
+    if not 0 <= index < count:
+        raise RunError(f"shard {index}/{count}: need 0 <= i < n")
+    return planned[index::count]
+
+
+def _versions() -> dict[str, str]:
+    import diffusers
+    import pycolmap
+    import torch
+
+    import motionflow
+
+    return {
+        "mfbench": motionflow.__version__, "python": platform.python_version(), "numpy": np.__version__,
+        "torch": torch.__version__, "diffusers": diffusers.__version__, "pycolmap": pycolmap.__version__,
+    }
+
+
+def write_manifest(layout: RunLayout, suite: Suite) -> None:
+    """Creates the manifest, or checks that an existing run was made with the same suite settings."""
+    settings = json.loads(json.dumps(suite.to_dict()))
+    if layout.manifest.is_file():
+        existing = json.loads(layout.manifest.read_text())
+        if existing.get("suite") != settings:
+            raise RunError(
+                f"{layout.root} holds a run with other settings (suite {existing.get('suite', {}).get('name')!r}); "
+                "use another --out, or the same suite and options to resume it"
+            )
+        return
+    atomic_write_json(layout.manifest, {
+        "suite": settings, "versions": _versions(), "created": datetime.now(timezone.utc).isoformat(),
+        "platform": platform.platform(),
+    })
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )
+
+
+def _methods(suite: Suite) -> list[Method]:
+    return [METHODS.get(name)() for name in suite.methods]
+
+
+def _sources(suite: Suite) -> list[str]:
+    return [GROUND_TRUTH, *suite.methods]
+
+
+def generate_stage(layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console) -> None:
+    methods = _methods(suite)
+    runnable = [item for item in clips if not item.plan.skip_reason]
+    with _progress(console) as progress:
+        task = progress.add_task("clips and videos", total=len(runnable) * (1 + len(methods)))
+        for item in runnable:
+            clip = materialize_clip(layout, item.source, item.plan)
+            progress.advance(task)
+            for method in methods:
+                generate_for_clip(layout, method, item.plan, clip, suite.seed)
+                progress.advance(task)
+
+
+def pose_stage(
+    layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console, jobs: int | None
+) -> None:
+    videos = [
+        VideoSource(layout.pose_video_name(source, video_key(item.plan)),
+                    layout.source_dir(source, video_key(item.plan)) / FRAMES_DIR)
+        for item in clips if not item.plan.skip_reason for source in _sources(suite)
+    ]
+    for name in suite.estimators:
+        estimator = create_estimator(name)
+        with _progress(console) as progress:
+            task = progress.add_task(f"poses ({name})", total=None)
+            estimate_videos(
+                videos, estimator, layout.poses_dir, trials=suite.trials, jobs=jobs, base_seed=suite.seed,
+                on_planned=lambda total, cached, task=task: progress.update(task, total=total),
+                on_done=lambda outcome, task=task: progress.advance(task),
+            )
+
+
+def _camera_rows(layout: RunLayout, suite: Suite, item: PlannedClip, method: str, trajectory) -> Iterator[dict]:
+    preset = camera_preset(suite.camera_preset)
+    key = video_key(item.plan)
+    for estimator in suite.estimators:
+        trials = suite.trials if create_estimator(estimator).is_stochastic else 1
+        for trial in range(trials):
+            estimate = read_record(layout.pose_file(estimator, method, key, trial)).estimate
+            if preset.reference == "annotation":
+                reference_c2w, reference_registered = trajectory.c2w, np.ones(len(trajectory), dtype=bool)
+            else:
+                reference = read_record(layout.pose_file(estimator, GROUND_TRUTH, key, trial)).estimate
+                reference_c2w, reference_registered = reference.c2w, reference.registered
+            metrics = camera_metrics(estimate.c2w, estimate.registered, reference_c2w, reference_registered, preset)
+            for result in metrics.results.values():
+                if estimate.failure_reason and result.status == "failed":
+                    result = MetricResult(result.name, None, "failed", f"{result.reason} ({estimate.failure_reason})")
+                yield record_row(key.dataset, item.source.family, key.trajectory_set, key.clip, method, result,
+                                 estimator=estimator, trial=trial)
+
+
+def metrics_stage(
+    layout: RunLayout, suite: Suite, clips: list[PlannedClip], visual: VisualMetricSuite, console: Console
+) -> pd.DataFrame:
+    rows: list[dict] = []
+    runnable = [item for item in clips if not item.plan.skip_reason]
+    with _progress(console) as progress:
+        task = progress.add_task("metrics", total=len(runnable) * len(suite.methods))
+        for item in runnable:
+            key = video_key(item.plan)
+            ground_truth, trajectory = read_video_folder(layout.clip_dir(key))
+            for method in suite.methods:
+                generated, _ = read_video_folder(layout.video_dir(method, key))
+                rows.extend(_camera_rows(layout, suite, item, method, trajectory))
+                scored = slice(PAIRED_FIRST_FRAME, None)
+                for result in visual.score_pair(generated[scored], ground_truth[scored]).values():
+                    rows.append(record_row(key.dataset, item.source.family, key.trajectory_set, key.clip, method, result))
+                progress.advance(task)
+    return records_frame(rows)
+
+
+def run_suite(
+    suite: Suite, run_dir: str | Path, shard: tuple[int, int] | None = None, jobs: int | None = None,
+    console: Console | None = None,
+) -> RunLayout:
+    """Runs (or resumes) a suite into `run_dir`; without a shard, also finalizes it.
+
+    Under `accelerate launch`, every process generates its share of the clips (on its own device);
+    the main process then estimates poses, scores and finalizes."""
+    console = console or Console(stderr=True)
+    layout = RunLayout(Path(run_dir))
+    write_manifest(layout, suite)
+    clips = select_shard(plan_suite(suite), shard)
+    for item in clips:
+        if item.plan.skip_reason:
+            console.print(f"[yellow]skipped {item.plan.key}: {item.plan.skip_reason}")
+    processes = PartialState()
+    generate_stage(layout, suite, clips[processes.process_index :: processes.num_processes], console)
+    processes.wait_for_everyone()
+    if not processes.is_main_process:
+        return layout
+    pose_stage(layout, suite, clips, console, jobs)
+    visual = VisualMetricSuite(paired=suite.paired_metrics, distribution=suite.set_metrics, seed=suite.seed)
+    records = metrics_stage(layout, suite, clips, visual, console)
+    write_records(layout.records_file(shard), records)
+    if shard is None:
+        finalize_run(layout.root, console)
+    return layout
+
+
+def set_level_rows(layout: RunLayout, suite: Suite, console: Console) -> list[dict]:
+    """FID / KID / FVD per (dataset, trajectory set, method) and pooled over both sets, from videos on disk."""
+    visual = VisualMetricSuite(paired=(), distribution=suite.set_metrics, seed=suite.seed)
+    planned = [item for item in plan_suite(suite) if not item.plan.skip_reason]
+    features: dict[tuple[str, str, str], list[dict]] = {}
+    with _progress(console) as progress:
+        task = progress.add_task("set-level features", total=len(planned) * len(_sources(suite)))
+        for item in planned:
+            key = video_key(item.plan)
+            for source in _sources(suite):
+                frames, _ = read_video_folder(layout.source_dir(source, key))
+                features.setdefault((key.dataset, key.trajectory_set, source), []).append(visual.features(frames))
+                progress.advance(task)
+    families = {item.plan.source: item.source.family for item in planned}
+    rows = []
+    for dataset in sorted({dataset for dataset, _, _ in features}):
+        sets = sorted({s for d, s, _ in features if d == dataset})
+        for trajectory_set in [*sets, POOLED_SET]:
+            chosen = sets if trajectory_set == POOLED_SET else [trajectory_set]
+            reference = [f for s in chosen for f in features[(dataset, s, GROUND_TRUTH)]]
+            for method in suite.methods:
+                generated = [f for s in chosen for f in features[(dataset, s, method)]]
+                for result in visual.score_features(generated, reference).values():
+                    n = int(result.details.get("n_generated", len(generated))) if result.ok else len(generated)
+                    rows.append(record_row(dataset, families[dataset], trajectory_set, "*", method, result, n=n))
+    return rows
+
+
+def finalize_run(run_dir: str | Path, console: Console | None = None) -> RunLayout:
+    """Merges shard records, adds set-level metrics, writes records.parquet/.csv and the tables."""
+    console = console or Console(stderr=True)
+    layout = RunLayout(Path(run_dir))
+    if not layout.manifest.is_file():
+        raise RunError(f"{layout.root} is not a run directory (no manifest.json)")
+    suite = Suite(**_suite_fields(json.loads(layout.manifest.read_text())["suite"]))
+    per_video = [read_records(path) for path in shard_files(layout)]
+    if layout.records_file().is_file():
+        existing = read_records(layout.records_file())
+        per_video.insert(0, existing[existing["clip"] != "*"])
+    records = merge_records([*per_video, records_frame(set_level_rows(layout, suite, console))])
+    write_records(layout.records_file(), records)
+    with_csv = layout.records_dir / "records.csv"
+    atomic_write_text(with_csv, records.to_csv(index=False))
+    write_tables(layout)
+    write_report(layout.root)
+    return layout
+
+
+def write_tables(layout: RunLayout, with_paper: bool = False) -> list[Path]:
+    records = load_run_records(layout)
+    written = []
+    for number in (1, 2, 3, 4):
+        table = build_table(number, records, with_paper)
+        for format_name, suffix in TABLE_FORMATS.items():
+            path = layout.tables_dir / f"table{number}.{suffix}"
+            atomic_write_text(path, RENDERERS[format_name](table, with_ci=True))
+            written.append(path)
+    return written
+
+
+def _suite_fields(payload: dict) -> dict:
+    """Suite fields from the manifest's JSON (lists back to tuples)."""
+    fields = dict(payload)
+    fields["sources"] = tuple(
+        SourceSpec(spec["source"], spec["count"], None if spec["image_size"] is None else tuple(spec["image_size"]))
+        for spec in payload["sources"]
+    )
+    for name in ("methods", "estimators", "trajectory_sets", "paired_metrics", "set_metrics"):
+        fields[name] = tuple(payload[name])
+    return fields

@@ -1,0 +1,72 @@
+"""Suites: which clips (sources x counts x trajectory sets), methods, estimators and metrics a run covers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from motionflow.utils.registry import Registry
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """`count` clips of a clip source; `image_size` (H, W) for sources that render or resize, None = native."""
+
+    source: str
+    count: int
+    image_size: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    sources: tuple[SourceSpec, ...]
+    methods: tuple[str, ...]
+    estimators: tuple[str, ...] = ("colmap",)
+    trajectory_sets: tuple[str, ...] = ("basic", "difficult")
+    num_frames: int = 16
+    trials: int = 1
+    seed: int = 0
+    camera_preset: str = "motionflow"
+    paired_metrics: tuple[str, ...] = ("psnr", "ssim", "lpips")
+    set_metrics: tuple[str, ...] = ("fid", "kid", "fvd")
+    settings: dict = field(default_factory=dict)
+
+    def with_overrides(self, **overrides) -> Suite:
+        """A copy with the given fields replaced (None values are ignored)."""
+        return replace(self, **{key: value for key, value in overrides.items() if value is not None})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+SUITES: Registry[Suite] = Registry("suite")
+
+REFERENCE_ROWS = ("oracle", "static", "warp")
+
+SUITES.register("smoke")(
+    Suite(
+        name="smoke",
+        description="The embedded defaults end to end on 2 CPU cores in a few minutes: synthetic indoor and "
+        "outdoor scenes with exact cameras and two bundled RealEstate10K clips, COLMAP, no-weights metrics.",
+        sources=(
+            SourceSpec("synthetic-indoor", 2, (256, 256)),
+            SourceSpec("synthetic-outdoor", 1, (256, 256)),
+            SourceSpec("re10k-bundled", 2),
+        ),
+        methods=REFERENCE_ROWS,
+    )
+)
+
+SUITES.register("standard")(
+    Suite(
+        name="standard",
+        description="More clips of every embedded source (all six bundled RealEstate10K clips); COLMAP.",
+        sources=(
+            SourceSpec("synthetic-indoor", 8, (256, 256)),
+            SourceSpec("synthetic-outdoor", 8, (256, 256)),
+            SourceSpec("re10k-bundled", 6),
+        ),
+        methods=REFERENCE_ROWS,
+    )
+)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from bench.runs.layout import RECORD_COLUMNS, RunLayout, VideoKey
+from bench.runs.records import load_run_records, merge_records
+from bench.runs.runner import RunError, run_suite
+from bench.runs.stages import generation_cache_key
+
+
+def _meta(layout: RunLayout, method: str, key: VideoKey) -> dict:
+    return json.loads((layout.video_dir(method, key) / "meta.json").read_text())
+
+
+def test_run_end_to_end_resume_and_shards(tmp_path, tiny_suite):
+    run_dir = tmp_path / "run"
+    layout = run_suite(tiny_suite, run_dir)
+    records = load_run_records(layout)
+    assert list(records.columns) == list(RECORD_COLUMNS)
+
+    camera = records[records["estimator"] == "colmap"]
+    oracle = camera[camera["method"] == "oracle"]
+    assert set(oracle["status"]) == {"ok"}
+    assert oracle["value"].abs().max() == 0.0  # same estimator on the same frames: the error floor
+    static = camera[camera["method"] == "static"]
+    assert set(static["status"]) == {"failed"} and static["reason"].str.len().min() > 0
+
+    psnr = records[(records["metric"] == "psnr") & (records["method"] == "static")]
+    assert len(psnr) == 2 and psnr["value"].between(5, 60).all()
+    lpips = records[records["metric"] == "lpips"]
+    assert set(lpips["status"]) <= {"ok", "not_computed"}
+    fid = records[(records["metric"] == "fid") & (records["clip"] == "*")]
+    assert set(fid["trajectory_set"]) == {"basic", "all"} and set(fid["n"]) == {2}
+    for number in (1, 2, 3, 4):
+        assert (layout.tables_dir / f"table{number}.md").is_file()
+
+    key = VideoKey("synthetic-indoor", "basic", "indoor-re10k-0")
+    before = _meta(layout, "static", key)
+    pose_file = layout.pose_file("colmap", "static", key, 0)
+    pose_mtime = pose_file.stat().st_mtime_ns
+    run_suite(tiny_suite, run_dir)  # resume: nothing is recomputed
+    assert _meta(layout, "static", key) == before
+    assert pose_file.stat().st_mtime_ns == pose_mtime
+    pd.testing.assert_frame_equal(load_run_records(layout), records)
+
+    sharded = tmp_path / "sharded"
+    for index in range(2):
+        run_suite(tiny_suite, sharded, shard=(index, 2))
+    from bench.runs.runner import finalize_run
+
+    finalize_run(sharded)
+    first = load_run_records(RunLayout(sharded))
+    finalize_run(sharded)  # merging again changes nothing
+    pd.testing.assert_frame_equal(load_run_records(RunLayout(sharded)), first)
+    pd.testing.assert_frame_equal(first, records)
+
+
+def test_a_run_directory_refuses_other_settings(tmp_path, tiny_suite):
+    run_suite(replace(tiny_suite, sources=tiny_suite.sources[:0]), tmp_path)
+    with pytest.raises(RunError, match="other settings"):
+        run_suite(tiny_suite, tmp_path)
+
+
+def test_generation_cache_key_follows_the_method_fingerprint(tiny_suite):
+    from baselines import METHODS
+    from bench.runs.clips import make_source
+
+    plan = make_source("synthetic-indoor").plan(1, "basic", 4, (32, 32), 0)[0]
+    static = METHODS.get("static")()
+    assert generation_cache_key(static, plan, 0) != generation_cache_key(static, plan, 1)
+    assert generation_cache_key(static, plan, 0) != generation_cache_key(METHODS.get("warp")(), plan, 0)
+
+
+def test_merge_keeps_the_latest_row_per_key():
+    row = dict(dataset="d", family="re10k", trajectory_set="basic", clip="c", method="m", estimator="", trial=0,
+               metric="psnr", value=1.0, status="ok", reason="", n=0)
+    old = pd.DataFrame([row])
+    new = pd.DataFrame([row | {"value": 2.0}])
+    merged = merge_records([old, new])
+    assert merged["value"].tolist() == [2.0]
+    pd.testing.assert_frame_equal(merge_records([merged, new]), merged)
