@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import av
 import numpy as np
@@ -43,6 +45,38 @@ def read_video(path: str | Path) -> np.ndarray:
     return np.stack(frames)
 
 
+class VideoInfo(NamedTuple):
+    num_frames: int
+    height: int
+    width: int
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Frame count and size of a video file or PNG/JPG folder, from headers (decodes only when the
+    container does not record its frame count)."""
+    path = Path(path)
+    if path.is_dir():
+        paths = frame_paths(path)
+        try:
+            with Image.open(paths[0]) as image:
+                width, height = image.size
+        except OSError as error:
+            raise VideoError(f"{paths[0]}: cannot read frame ({error})") from None
+        return VideoInfo(len(paths), height, width)
+    if not path.is_file():
+        raise VideoError(f"{path}: video file not found")
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            height, width = stream.codec_context.height, stream.codec_context.width
+            num_frames = stream.frames or sum(1 for _ in container.decode(video=0))
+    except (av.error.FFmpegError, ValueError, IndexError) as error:
+        raise VideoError(f"{path}: cannot read video ({error})") from None
+    if num_frames == 0:
+        raise VideoError(f"{path}: video has no frames")
+    return VideoInfo(num_frames, height, width)
+
+
 def write_video(path: str | Path, frames: np.ndarray, fps: int = DEFAULT_FPS) -> Path:
     """Encodes uint8 [F, H, W, 3] as H.264 MP4 (yuv420p, so browsers play it), atomically.
 
@@ -51,17 +85,16 @@ def write_video(path: str | Path, frames: np.ndarray, fps: int = DEFAULT_FPS) ->
     pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
     if pad_h or pad_w:
         frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-    with atomic_path(path) as temporary:
-        with av.open(str(temporary), mode="w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=fps)
-            stream.height, stream.width = frames.shape[1], frames.shape[2]
-            stream.pix_fmt = "yuv420p"
-            stream.options = {"crf": str(MP4_CRF), "preset": "medium"}
-            for frame in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
-            for packet in stream.encode():
+    with atomic_path(path) as temporary, av.open(str(temporary), mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.height, stream.width = frames.shape[1], frames.shape[2]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(MP4_CRF), "preset": "medium"}
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
     return Path(path)
 
 
@@ -69,33 +102,50 @@ def frame_name(index: int) -> str:
     return f"{index:05d}.png"
 
 
-def write_frames(directory: str | Path, frames: np.ndarray) -> list[Path]:
-    """Writes frames as 00000.png, 00001.png, ... (each atomically); returns their paths."""
+def write_frames(
+    directory: str | Path, frames: np.ndarray, name: Callable[[int], str] = frame_name
+) -> list[Path]:
+    """Writes frames as PNG files named name(0), name(1), ... (default 00000.png, 00001.png, ...),
+    each atomically; returns their paths."""
     frames = check_video_array(frames)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, frame in enumerate(frames):
-        target = directory / frame_name(index)
+        target = directory / name(index)
         with atomic_path(target) as temporary:
             Image.fromarray(frame).save(temporary, format="PNG")
         paths.append(target)
     return paths
 
 
+FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def frame_paths(directory: str | Path) -> list[Path]:
+    """The PNG/JPG files of a folder in name order; VideoError if there are none."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise VideoError(f"{directory}: frame folder not found")
+    paths = sorted(p for p in directory.iterdir() if p.suffix.lower() in FRAME_SUFFIXES)
+    if not paths:
+        raise VideoError(f"{directory}: no PNG/JPG frames")
+    return paths
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """One PNG/JPG image as uint8 RGB [H, W, 3]."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    except OSError as error:
+        raise VideoError(f"{path}: cannot read frame ({error})") from None
+
+
 def read_frames(directory: str | Path) -> np.ndarray:
     """Reads the PNG/JPG frames of a folder in name order to uint8 [F, H, W, 3]."""
     directory = Path(directory)
-    paths = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
-    if not paths:
-        raise VideoError(f"{directory}: no PNG/JPG frames")
-    frames = []
-    for path in paths:
-        try:
-            with Image.open(path) as image:
-                frames.append(np.asarray(image.convert("RGB")))
-        except OSError as error:
-            raise VideoError(f"{path}: cannot read frame ({error})") from None
+    frames = [read_image(path) for path in frame_paths(directory)]
     if len({frame.shape for frame in frames}) != 1:
         raise VideoError(f"{directory}: frames differ in size")
     return np.stack(frames)
