@@ -1,0 +1,444 @@
+"""MotionFlowModel: the whole network of Section 3 as one nn.Module (noise prediction).
+
+reference image --CLIP--> image tokens (cross-attention context of both UNets)
+               --DINO--> semantic tokens / map (added to the noisy latents; object attention)
+               --codec-> reference latent --reference motion network (per frame, Eq. 4 with the
+                         trajectory encoder's camera tokens)--> reference motion maps per block
+noisy video latents + the above --AnimateDiff UNetMotionModel with MotionFlow processors--> noise
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from accelerate import init_empty_weights
+from diffusers import UNet2DConditionModel, UNetMotionModel
+from diffusers.models.attention import BasicTransformerBlock
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from motionflow.errors import FrameCountError
+from motionflow.models.attention import (
+    CameraCrossAttnProcessor,
+    ConditionBank,
+    MotionFlowSelfAttnProcessor,
+    ReferenceMapCapture,
+    SemanticMaskHook,
+    is_spatial_block,
+    spatial_block_level,
+    transformer_key,
+)
+from motionflow.models.components import MotionFlowComponents, load_components
+from motionflow.models.config import MotionFlowConfig
+from motionflow.models.image_encoders import ClipImageTokens, SemanticEncoder
+from motionflow.models.latent_codec import build_latent_codec
+from motionflow.models.trajectory_encoder import TrajectoryEncoder
+from motionflow.utils.io import atomic_path
+
+WEIGHTS_NAME = "model.safetensors"
+
+
+@dataclass
+class MotionFlowConditions:
+    """Everything the denoiser needs besides the noisy latents and the timestep; computed once per
+    video (the pipeline reuses it at every step).
+
+    image_tokens [B, T, D], reference_latents [B, C, h, w], camera_features: per level
+    [B * F, C_i, h_i, w_i], semantic_tokens [B, P, S] / semantic_map [B, S, g, g] (None without the
+    semantic encoder). `reference_maps` caches the reference network's maps when they do not depend
+    on the timestep (config.reference_timestep == "zero")."""
+
+    image_tokens: torch.Tensor
+    reference_latents: torch.Tensor
+    camera_features: list[torch.Tensor]
+    semantic_tokens: torch.Tensor | None
+    semantic_map: torch.Tensor | None
+    num_frames: int
+    reference_maps: dict[str, torch.Tensor] | None = None
+
+    @property
+    def batch_size(self) -> int:
+        return self.image_tokens.shape[0]
+
+
+@contextmanager
+def _quiet_diffusers() -> Iterator[None]:
+    """from_unet2d logs a spurious float32 warning on every assembly."""
+    logger = logging.getLogger("diffusers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+class MotionFlowModel(nn.Module):
+    """Camera-trajectory-controlled image-to-video noise predictor (MotionFlow, Section 3).
+
+    `MotionFlowModel(config)` assembles it from randomly initialised components; `from_components`
+    from given networks; `from_pretrained_components` from the local SD1.5 / AnimateDiff / DINO / CLIP
+    folders; `from_pretrained` from a folder written by `save_pretrained`."""
+
+    def __init__(self, config: MotionFlowConfig, components: MotionFlowComponents | None = None):
+        super().__init__()
+        components = components if components is not None else MotionFlowComponents.random(config)
+        config = components.config_for(config)
+        self.config = config
+        self.bank = ConditionBank()
+        empty = components.unet.device.type == "meta"
+
+        self.codec = build_latent_codec(config.latent_codec, vae=components.vae)
+        self.codec.requires_grad_(False)
+        self.image_encoder = ClipImageTokens(
+            components.image_encoder, config.image_encoder_mean, config.image_encoder_std
+        )
+        self.image_encoder.requires_grad_(False)
+        if self.image_encoder.projection_dim != config.cross_attention_dim:
+            raise ValueError(
+                f"CLIP projection_dim {self.image_encoder.projection_dim} != UNet cross_attention_dim "
+                f"{config.cross_attention_dim}"
+            )
+        with _quiet_diffusers():
+            self.video_unet = UNetMotionModel.from_unet2d(
+                components.unet, components.motion_adapter, load_weights=not empty
+            )
+        self.reference_net: UNet2DConditionModel | None = None
+        if config.use_reference_net:
+            self.reference_net = (
+                copy.deepcopy(components.unet)
+                if config.reference_net_init == "pretrained"
+                else UNet2DConditionModel.from_config(components.unet.config)
+            )
+            _trim_reference_net(self.reference_net)
+        self.trajectory_encoder = TrajectoryEncoder(
+            channels=config.block_out_channels,
+            downscale_factor=self.codec.downsample_factor,
+            layers_per_level=config.trajectory_layers_per_level,
+            attention_head_dim=config.trajectory_attention_head_dim,
+            norm_num_groups=config.unet["norm_num_groups"],
+        )
+        self.semantic_encoder: SemanticEncoder | None = None
+        self.semantic_to_latent: nn.Conv2d | None = None
+        if config.use_semantic_encoder:
+            self.semantic_encoder = SemanticEncoder(
+                components.semantic_encoder, config.semantic_encoder_mean, config.semantic_encoder_std
+            )
+            self.semantic_to_latent = nn.Conv2d(
+                self.semantic_encoder.hidden_size, self.codec.latent_channels, 1
+            )
+            nn.init.zeros_(self.semantic_to_latent.weight)
+            nn.init.zeros_(self.semantic_to_latent.bias)
+        self.block_keys = self._install_video_processors()
+        if self.reference_net is not None:
+            self._install_reference_processors()
+
+    # ----------------------------------------------------------------- assembly
+
+    def _spatial_blocks(self, unet: nn.Module) -> dict[str, BasicTransformerBlock]:
+        return {
+            name: module
+            for name, module in unet.named_modules()
+            if isinstance(module, BasicTransformerBlock) and is_spatial_block(name)
+        }
+
+    def _checked_level(self, key: str, block: BasicTransformerBlock) -> int:
+        level = spatial_block_level(key, len(self.config.block_out_channels))
+        channels = self.config.block_out_channels[level]
+        if block.attn1.to_q.in_features != channels:
+            raise ValueError(
+                f"{key}: block width {block.attn1.to_q.in_features} differs from the level's {channels} channels; "
+                "MotionFlow needs an SD-style UNet whose block widths equal block_out_channels per resolution"
+            )
+        return level
+
+    def _install_video_processors(self) -> list[str]:
+        blocks = self._spatial_blocks(self.video_unet)
+        semantic_dim = self.semantic_encoder.hidden_size if self.semantic_encoder is not None else None
+        for key, block in blocks.items():
+            self._checked_level(key, block)
+            block.attn1.set_processor(
+                MotionFlowSelfAttnProcessor(
+                    self.bank, key, block.attn1, block.norm1, semantic_dim=semantic_dim
+                )
+            )
+        if semantic_dim is not None:
+            by_transformer: dict[str, list[str]] = {}
+            for key in blocks:
+                by_transformer.setdefault(transformer_key(key), []).append(key)
+            modules = dict(self.video_unet.named_modules())
+            for name, keys in by_transformer.items():
+                motion_module = modules[name.replace(".attentions.", ".motion_modules.")]
+                motion_module.register_forward_hook(SemanticMaskHook(self.bank, keys))
+        return list(blocks)
+
+    def _install_reference_processors(self) -> None:
+        blocks = self._spatial_blocks(self.reference_net)
+        if sorted(blocks) != sorted(self.block_keys):
+            raise ValueError("reference network and video network have different transformer blocks")
+        for key, block in blocks.items():
+            level = self._checked_level(key, block)
+            block.attn2.set_processor(
+                CameraCrossAttnProcessor(
+                    self.bank,
+                    level=level,
+                    camera_dim=self.config.block_out_channels[level],
+                    inner_dim=block.attn2.to_q.out_features,
+                    lambda_c=self.config.lambda_c,
+                )
+            )
+            block.register_forward_hook(ReferenceMapCapture(self.bank, key))
+
+    @classmethod
+    def from_components(cls, config: MotionFlowConfig, components: MotionFlowComponents) -> MotionFlowModel:
+        return cls(config, components)
+
+    @classmethod
+    def from_pretrained_components(
+        cls,
+        sd15_dir: str | Path | None = None,
+        motion_adapter_dir: str | Path | None = None,
+        dino_dir: str | Path | None = None,
+        clip_dir: str | Path | None = None,
+        config: MotionFlowConfig | None = None,
+        weights_root: str | Path | None = None,
+    ) -> MotionFlowModel:
+        """The full model from the local pretrained folders (the registered ones under the weights root
+        where a folder is not given); a missing folder raises MissingWeightsError naming it."""
+        config = config if config is not None else MotionFlowConfig.full()
+        components = load_components(config, sd15_dir, motion_adapter_dir, dino_dir, clip_dir, weights_root)
+        return cls(config, components)
+
+    @classmethod
+    def empty(cls, config: MotionFlowConfig) -> MotionFlowModel:
+        """The model with its parameters on the meta device (no memory): for counting or loading."""
+        with init_empty_weights():
+            return cls(config, MotionFlowComponents.random(config))
+
+    # ----------------------------------------------------------------- persistence
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """config.json + model.safetensors (every parameter and persistent buffer), written atomically."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.state_dict().items()}
+        with atomic_path(directory / WEIGHTS_NAME) as temporary:
+            save_file(state, temporary, metadata={"format": "pt"})
+        self.config.save(directory)
+        return directory
+
+    @classmethod
+    def from_pretrained(
+        cls, directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
+    ) -> MotionFlowModel:
+        directory = Path(directory)
+        weights = directory / WEIGHTS_NAME
+        if not weights.exists():
+            raise FileNotFoundError(f"{weights}: no MotionFlow weights (write them with save_pretrained)")
+        config = MotionFlowConfig.load(directory)
+        model = cls.empty(config)
+        model.load_state_dict(load_file(weights, device=str(device)), strict=True, assign=True)
+        model.to(device=device, dtype=dtype)
+        return model.eval()
+
+    # ----------------------------------------------------------------- training groups
+
+    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
+        """The parameters each training stage updates (Section 3.6).
+
+        Stage 1: the trajectory encoder, the semantic encoder (DINO and its latent projection) and every
+        new attention module (Eq. 4's camera projections, reference / object attention, mask heads);
+        the reference network too when it starts from random weights. Stage 2: everything but the
+        frozen CLIP image encoder and latent codec."""
+        return [parameter for _, parameter in self.stage_named_parameters(stage)]
+
+    def stage_named_parameters(self, stage: int) -> list[tuple[str, nn.Parameter]]:
+        if stage not in (1, 2):
+            raise ValueError(f"training stage must be 1 or 2, got {stage}")
+        frozen = ("image_encoder.", "codec.")
+        stage_one = ("trajectory_encoder.", "semantic_encoder.", "semantic_to_latent.")
+        if self.config.reference_net_init == "random":
+            stage_one = (*stage_one, "reference_net.")
+        selected = []
+        for name, parameter in self.named_parameters():
+            if name.startswith(frozen) or name.endswith("mask_token"):
+                continue
+            if stage == 2 or name.startswith(stage_one) or ".processor." in name:
+                selected.append((name, parameter))
+        return selected
+
+    def set_trainable_stage(self, stage: int) -> list[nn.Parameter]:
+        """requires_grad on exactly the stage's parameters; returns them (for the optimizer)."""
+        selected = self.stage_parameters(stage)
+        self.requires_grad_(False)
+        for parameter in selected:
+            parameter.requires_grad_(True)
+        return selected
+
+    # ----------------------------------------------------------------- forward
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.video_unet.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.video_unet.device
+
+    @property
+    def latent_channels(self) -> int:
+        return self.codec.latent_channels
+
+    @property
+    def size_multiple(self) -> int:
+        """Image sides must be multiples of this (latent factor x the UNet's total downsampling)."""
+        return self.codec.downsample_factor * 2 ** (len(self.config.block_out_channels) - 1)
+
+    @torch.no_grad()
+    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w] (the layout forward takes)."""
+        batch, num_frames = frames.shape[:2]
+        latents = self.codec.encode(frames.flatten(0, 1).to(self.dtype), generator)
+        return latents.unflatten(0, (batch, num_frames)).transpose(1, 2)
+
+    @torch.no_grad()
+    def decode_video(self, latents: torch.Tensor, chunk_size: int = 16) -> torch.Tensor:
+        """Latents [B, C, F, h, w] -> frames [B, F, 3, H, W], roughly in [-1, 1]."""
+        batch, num_frames = latents.shape[0], latents.shape[2]
+        flat = latents.transpose(1, 2).flatten(0, 1)
+        frames = torch.cat([self.codec.decode(chunk) for chunk in flat.split(chunk_size)])
+        return frames.unflatten(0, (batch, num_frames))
+
+    def encode_conditions(
+        self,
+        reference_image: torch.Tensor,
+        plucker: torch.Tensor,
+        drop_image: torch.Tensor | None = None,
+        drop_camera: torch.Tensor | None = None,
+    ) -> MotionFlowConditions:
+        """reference_image [B, 3, H, W] in [-1, 1], plucker [B, F, 6, H, W] (relative to frame 0).
+
+        Classifier-free guidance: `drop_image` / `drop_camera` ([B] bool) replace a sample's reference
+        image by zeros (mid-grey: CLIP, DINO and the reference latent all see the null image) and its
+        Plücker rays by zeros (no camera)."""
+        if reference_image.ndim != 4 or reference_image.shape[1] != 3:
+            raise ValueError(f"reference_image must be [B, 3, H, W], got {tuple(reference_image.shape)}")
+        if plucker.ndim != 5 or plucker.shape[2] != 6 or plucker.shape[0] != reference_image.shape[0]:
+            raise ValueError(
+                f"plucker must be [B, F, 6, H, W] with B={reference_image.shape[0]}, got {tuple(plucker.shape)}"
+            )
+        if plucker.shape[-2:] != reference_image.shape[-2:]:
+            raise ValueError(
+                f"plucker size {tuple(plucker.shape[-2:])} != reference image size {tuple(reference_image.shape[-2:])}"
+            )
+        reference_image = _drop(reference_image.to(self.device, self.dtype), drop_image)
+        plucker = _drop(plucker.to(self.device, self.dtype), drop_camera)
+        with torch.no_grad():
+            image_tokens = self.image_encoder(reference_image)
+            reference_latents = self.codec.encode(reference_image)
+        semantic_tokens = semantic_map = None
+        if self.semantic_encoder is not None:
+            semantic_tokens, semantic_map = self.semantic_encoder(reference_image)
+        return MotionFlowConditions(
+            image_tokens=image_tokens,
+            reference_latents=reference_latents,
+            camera_features=self.trajectory_encoder(plucker.flatten(0, 1)),
+            semantic_tokens=semantic_tokens,
+            semantic_map=semantic_map,
+            num_frames=plucker.shape[1],
+        )
+
+    def forward(
+        self,
+        noisy_latents: torch.Tensor,
+        timesteps: torch.Tensor | int,
+        reference_image: torch.Tensor | None = None,
+        plucker: torch.Tensor | None = None,
+        *,
+        conditions: MotionFlowConditions | None = None,
+        drop_image: torch.Tensor | None = None,
+        drop_camera: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Noise prediction [B, C, F, h, w] for noisy_latents [B, C, F, h, w] at `timesteps` ([B] or scalar).
+
+        Give either reference_image + plucker (see `encode_conditions`, with the optional CFG drops) or
+        precomputed `conditions`."""
+        if conditions is None:
+            if reference_image is None or plucker is None:
+                raise ValueError("forward needs reference_image and plucker, or conditions")
+            conditions = self.encode_conditions(reference_image, plucker, drop_image, drop_camera)
+        batch, _, num_frames, height, width = noisy_latents.shape
+        if num_frames != conditions.num_frames:
+            raise FrameCountError(f"latents have {num_frames} frames, the cameras {conditions.num_frames}")
+        if batch != conditions.batch_size:
+            raise ValueError(f"latents have batch {batch}, the conditions {conditions.batch_size}")
+        timesteps = torch.as_tensor(timesteps, device=noisy_latents.device).reshape(-1).expand(batch)
+        sample = noisy_latents.to(self.dtype)
+        if self.semantic_to_latent is not None:
+            semantic = self.semantic_to_latent(conditions.semantic_map.to(self.dtype))
+            sample = sample + F.interpolate(semantic, size=(height, width), mode="bilinear")[:, :, None]
+        context = conditions.image_tokens.repeat_interleave(num_frames, dim=0)
+
+        bank = self.bank
+        bank.clear()
+        bank.num_frames = num_frames
+        bank.semantic_tokens = conditions.semantic_tokens
+        bank.camera_tokens = {
+            level: features.flatten(2).transpose(1, 2)
+            for level, features in enumerate(conditions.camera_features)
+        }
+        bank.reference_maps = self._reference_maps(conditions, timesteps, context)
+        return self.video_unet(sample, timesteps, encoder_hidden_states=context).sample
+
+    def _reference_maps(
+        self, conditions: MotionFlowConditions, timesteps: torch.Tensor, context: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Per-frame reference motion maps of every block (the trajectory features themselves in the
+        w/o-reference-network ablation)."""
+        num_levels = len(self.config.block_out_channels)
+        if self.reference_net is None:
+            return {
+                key: self.bank.camera_tokens[spatial_block_level(key, num_levels)] for key in self.block_keys
+            }
+        if conditions.reference_maps is not None:
+            return conditions.reference_maps
+        frames = conditions.num_frames
+        if self.config.reference_timestep == "zero":
+            timesteps = torch.zeros_like(timesteps)
+        self.reference_net(
+            conditions.reference_latents.repeat_interleave(frames, dim=0),
+            timesteps.repeat_interleave(frames),
+            encoder_hidden_states=context,
+        )
+        maps = dict(self.bank.reference_maps)
+        if self.config.reference_timestep == "zero" and not torch.is_grad_enabled():
+            conditions.reference_maps = maps
+        return maps
+
+
+def _drop(values: torch.Tensor, drop: torch.Tensor | None) -> torch.Tensor:
+    if drop is None:
+        return values
+    drop = torch.as_tensor(drop, dtype=torch.bool, device=values.device)
+    if drop.shape != values.shape[:1]:
+        raise ValueError(f"drop mask must be [B={values.shape[0]}], got {tuple(drop.shape)}")
+    return torch.where(drop.reshape(-1, *[1] * (values.ndim - 1)), torch.zeros_like(values), values)
+
+
+def _trim_reference_net(unet: UNet2DConditionModel) -> None:
+    """Removes what lies after the last reference map (the last transformer's output projection, the
+    output norm and conv): the reference network's own noise prediction is never used."""
+    last_up = unet.up_blocks[-1]
+    if not getattr(last_up, "attentions", None):
+        raise ValueError("the reference network's last up block must have attention (an SD-style UNet)")
+    last_up.attentions[-1].proj_out = nn.Identity()
+    unet.conv_norm_out = None
+    unet.conv_act = None
+    unet.conv_out = nn.Identity()

@@ -1,0 +1,221 @@
+"""MotionFlowPipeline: reference image + camera trajectory -> video (uint8 [F, H, W, 3]).
+
+The trajectory is made relative to its first frame and its intrinsics are rescaled from
+`trajectory.image_size` to the generation size before the Plücker embedding; the reference image is
+resized (whole frame, no crop) to the generation size. Sampling is DDIM by default (any diffusers
+scheduler works) with classifier-free guidance on the image and camera conditions."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers import DDIMScheduler
+from diffusers.schedulers.scheduling_utils import SchedulerMixin
+from rich.progress import Progress
+
+from motionflow.camera.trajectory import Trajectory
+from motionflow.errors import FrameCountError
+from motionflow.models.inputs import image_to_tensor, trajectory_plucker, video_to_uint8
+from motionflow.models.motionflow import MotionFlowModel
+
+SCHEDULER_FOLDER = "scheduler"
+
+
+def noise_schedule_config() -> dict[str, Any]:
+    """The noise schedule MotionFlow is trained and sampled with (AnimateDiff's: linear betas
+    0.00085 -> 0.012 over 1000 steps, epsilon prediction). Training builds its DDPMScheduler from it."""
+    return dict(
+        num_train_timesteps=1000,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="linear",
+        prediction_type="epsilon",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+
+
+@dataclass(frozen=True)
+class GuidanceVariant:
+    drop_image: bool
+    drop_camera: bool
+
+
+def guidance_variants(image_scale: float, camera_scale: float) -> list[GuidanceVariant]:
+    """The condition variants one denoising step evaluates (batched together).
+
+    eps = e(-,-) + s_img (e(img,-) - e(-,-)) + s_cam (e(img,cam) - e(img,-)); with s_img == s_cam this is
+    e(-,-) + s (e(img,cam) - e(-,-)), two variants; with both 1 it is e(img,cam), one variant."""
+    if image_scale == 1 and camera_scale == 1:
+        return [GuidanceVariant(False, False)]
+    if image_scale == camera_scale:
+        return [GuidanceVariant(True, True), GuidanceVariant(False, False)]
+    return [GuidanceVariant(True, True), GuidanceVariant(False, True), GuidanceVariant(False, False)]
+
+
+def combine_guidance(
+    predictions: list[torch.Tensor], image_scale: float, camera_scale: float
+) -> torch.Tensor:
+    """Combines the predictions of `guidance_variants(image_scale, camera_scale)`, in that order."""
+    if len(predictions) == 1:
+        return predictions[0]
+    if len(predictions) == 2:
+        unconditional, full = predictions
+        return unconditional + image_scale * (full - unconditional)
+    unconditional, image_only, full = predictions
+    return unconditional + image_scale * (image_only - unconditional) + camera_scale * (full - image_only)
+
+
+class MotionFlowPipeline:
+    """Generates videos with a MotionFlowModel (which holds the latent codec: VAE or pixel space)."""
+
+    def __init__(
+        self,
+        model: MotionFlowModel,
+        scheduler: SchedulerMixin | None = None,
+        device: str | torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ):
+        self.model = model.eval()
+        if device is not None or dtype is not None:
+            self.model.to(device=device, dtype=dtype)
+        self.scheduler = scheduler if scheduler is not None else DDIMScheduler(**noise_schedule_config())
+
+    @classmethod
+    def from_pretrained(
+        cls, directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
+    ) -> MotionFlowPipeline:
+        """Model from `directory`; the scheduler from `directory/scheduler` if saved there, else DDIM."""
+        directory = Path(directory)
+        model = MotionFlowModel.from_pretrained(directory, device=device, dtype=dtype)
+        scheduler = None
+        if (directory / SCHEDULER_FOLDER).is_dir():
+            scheduler = DDIMScheduler.from_pretrained(directory, subfolder=SCHEDULER_FOLDER)
+        return cls(model, scheduler)
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        self.model.save_pretrained(directory)
+        self.scheduler.save_pretrained(directory / SCHEDULER_FOLDER)
+        return directory
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        reference_image: np.ndarray | torch.Tensor | Sequence[np.ndarray | torch.Tensor],
+        trajectory: Trajectory | Sequence[Trajectory],
+        num_frames: int | None = None,
+        seed: int | Sequence[int] = 0,
+        steps: int = 25,
+        guidance_scale: float = 3.0,
+        camera_guidance_scale: float | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        eta: float = 0.0,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """One video uint8 [F, H, W, 3], or [B, F, H, W, 3] when given lists (or a [B, H, W, 3] array).
+
+        reference_image: uint8 [H, W, 3] (or float [3, H, W] in [-1, 1]); trajectory: F cameras with
+        intrinsics in pixels of `trajectory.image_size`. The output has the generation size
+        (height, width), by default the config's `image_size`. `guidance_scale` scales the image
+        condition and `camera_guidance_scale` (default: the same) the camera condition. A video depends
+        only on its own seed (its initial noise comes from a generator seeded with it)."""
+        images, trajectories, seeds, batched = _as_batch(reference_image, trajectory, seed)
+        size = (height or self.model.config.image_size[0], width or self.model.config.image_size[1])
+        self._check_request(trajectories, num_frames, size)
+        frames = len(trajectories[0])
+        camera_guidance_scale = guidance_scale if camera_guidance_scale is None else camera_guidance_scale
+        variants = guidance_variants(guidance_scale, camera_guidance_scale)
+
+        device = self.model.device
+        references = torch.stack([image_to_tensor(image, size) for image in images])
+        pluckers = torch.stack([trajectory_plucker(item, size) for item in trajectories])
+        batch = len(images)
+        conditions = self.model.encode_conditions(
+            references.repeat(len(variants), 1, 1, 1),
+            pluckers.repeat(len(variants), 1, 1, 1, 1),
+            drop_image=torch.tensor([v.drop_image for v in variants]).repeat_interleave(batch),
+            drop_camera=torch.tensor([v.drop_camera for v in variants]).repeat_interleave(batch),
+        )
+
+        generators = [torch.Generator("cpu").manual_seed(int(value)) for value in seeds]
+        factor = self.model.codec.downsample_factor
+        latent_shape = (self.model.latent_channels, frames, size[0] // factor, size[1] // factor)
+        latents = torch.stack([torch.randn(latent_shape, generator=generator) for generator in generators])
+        self.scheduler.set_timesteps(steps, device=device)
+        latents = (latents * self.scheduler.init_noise_sigma).to(device=device, dtype=self.model.dtype)
+        step_options = self._step_options(eta, generators)
+
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task("denoising", total=len(self.scheduler.timesteps))
+            for timestep in self.scheduler.timesteps:
+                model_input = self.scheduler.scale_model_input(latents, timestep).repeat(
+                    len(variants), 1, 1, 1, 1
+                )
+                prediction = self.model(model_input, timestep, conditions=conditions)
+                guided = combine_guidance(
+                    list(prediction.chunk(len(variants))), guidance_scale, camera_guidance_scale
+                )
+                latents = self.scheduler.step(guided, timestep, latents, **step_options).prev_sample
+                bar.advance(task)
+        self.model.bank.clear()
+        video = video_to_uint8(self.model.decode_video(latents))
+        return video if batched else video[0]
+
+    def _check_request(
+        self, trajectories: list[Trajectory], num_frames: int | None, size: tuple[int, int]
+    ) -> None:
+        lengths = {len(item) for item in trajectories}
+        if len(lengths) != 1:
+            raise FrameCountError(
+                f"trajectories in one batch must have the same length, got {sorted(lengths)}"
+            )
+        frames = lengths.pop()
+        if num_frames is not None and num_frames != frames:
+            raise FrameCountError(f"trajectory has {frames} frames, {num_frames} requested")
+        max_frames = self.model.config.motion_adapter["motion_max_seq_length"]
+        if frames > max_frames:
+            raise FrameCountError(
+                f"{frames} frames requested; the motion modules handle at most {max_frames}"
+            )
+        multiple = self.model.size_multiple
+        if size[0] % multiple or size[1] % multiple:
+            raise ValueError(f"generation size {size[0]}x{size[1]} must be a multiple of {multiple}")
+
+    def _step_options(self, eta: float, generators: list[torch.Generator]) -> dict[str, Any]:
+        accepted = set(inspect.signature(self.scheduler.step).parameters)
+        options: dict[str, Any] = {}
+        if "eta" in accepted:
+            options["eta"] = eta
+        if "generator" in accepted:
+            options["generator"] = generators if len(generators) > 1 else generators[0]
+        return options
+
+
+def _as_batch(
+    reference_image: Any, trajectory: Trajectory | Sequence[Trajectory], seed: int | Sequence[int]
+) -> tuple[list[Any], list[Trajectory], list[int], bool]:
+    """Normalises single or batched inputs to lists; `batched` says which the caller gave."""
+    batched = not isinstance(trajectory, Trajectory)
+    trajectories = list(trajectory) if batched else [trajectory]
+    stacked = isinstance(reference_image, np.ndarray | torch.Tensor) and reference_image.ndim == 4
+    if stacked or isinstance(reference_image, list | tuple):
+        images = list(reference_image)
+    else:
+        images = [reference_image]
+    if len(images) == 1 and len(trajectories) > 1:
+        images = images * len(trajectories)
+    if len(images) != len(trajectories):
+        raise ValueError(f"{len(images)} reference images for {len(trajectories)} trajectories")
+    seeds = [seed] * len(trajectories) if isinstance(seed, int) else list(seed)
+    if len(seeds) != len(trajectories):
+        raise ValueError(f"{len(seeds)} seeds for {len(trajectories)} trajectories")
+    return images, trajectories, seeds, batched

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from diffusers import EulerDiscreteScheduler
+
+from motionflow.camera.poses import rotation_about_axis
+from motionflow.errors import FrameCountError
+from motionflow.models import trajectory_plucker
+from motionflow.pipeline import MotionFlowPipeline, combine_guidance, guidance_variants
+
+from .helpers import orbit_trajectory, randomize_new_modules, tiny_model
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> MotionFlowPipeline:
+    model = tiny_model()
+    randomize_new_modules(model, std=0.1)
+    return MotionFlowPipeline(model)
+
+
+@pytest.fixture(scope="module")
+def reference_image() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, size=(40, 50, 3), dtype=np.uint8)
+
+
+def test_same_seed_same_video_other_seed_other_video(pipeline, reference_image) -> None:
+    trajectory = orbit_trajectory(frames=4)
+    first = pipeline(reference_image, trajectory, num_frames=4, seed=7, steps=2)
+    again = pipeline(reference_image, trajectory, num_frames=4, seed=7, steps=2)
+    other = pipeline(reference_image, trajectory, num_frames=4, seed=8, steps=2)
+    assert first.dtype == np.uint8 and first.shape == (4, 32, 32, 3)
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_batched_generation_matches_single_videos(pipeline, reference_image) -> None:
+    trajectories = [orbit_trajectory(frames=3), orbit_trajectory(frames=3, radius=4.0)]
+    batch = pipeline([reference_image, reference_image[::-1]], trajectories, seed=[1, 2], steps=2)
+    assert batch.shape == (2, 3, 32, 32, 3)
+    single = pipeline(reference_image[::-1], trajectories[1], seed=2, steps=2)
+    assert np.abs(batch[1].astype(int) - single).max() <= 1
+
+
+def test_generation_size_and_any_scheduler(pipeline, reference_image) -> None:
+    euler = MotionFlowPipeline(pipeline.model, EulerDiscreteScheduler.from_config(pipeline.scheduler.config))
+    video = euler(reference_image, orbit_trajectory(frames=2), seed=0, steps=2, height=32, width=48)
+    assert video.shape == (2, 32, 48, 3)
+
+
+def test_world_frame_and_intrinsics_scale_do_not_matter() -> None:
+    """The trajectory is made relative to frame 0, and K is rescaled to the generation size."""
+    trajectory = orbit_trajectory(frames=4, image_size=(32, 32))
+    world = np.eye(4)
+    world[:3, :3] = rotation_about_axis(np.array([0.3, 1.0, 0.2]), 0.8)
+    world[:3, 3] = [5.0, -2.0, 1.0]
+    moved = replace(trajectory, c2w=world @ trajectory.c2w)
+    bigger = replace(
+        trajectory, intrinsics=trajectory.intrinsics * np.array([[2.0], [2.0], [1.0]]), image_size=(64, 64)
+    )
+    rays = trajectory_plucker(trajectory, (32, 32))
+    torch.testing.assert_close(trajectory_plucker(moved, (32, 32)), rays, rtol=0, atol=1e-5)
+    torch.testing.assert_close(trajectory_plucker(bigger, (32, 32)), rays, rtol=0, atol=1e-6)
+    assert torch.allclose(rays[0, :3], torch.zeros(3, 32, 32))  # frame 0 at the origin: zero moment
+
+
+def test_bad_requests_are_rejected(pipeline, reference_image) -> None:
+    with pytest.raises(FrameCountError, match="trajectory has 4 frames, 5 requested"):
+        pipeline(reference_image, orbit_trajectory(frames=4), num_frames=5, steps=1)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        pipeline(reference_image, orbit_trajectory(frames=2), steps=1, height=36)
+    with pytest.raises(FrameCountError, match="at most 32"):
+        pipeline(reference_image, orbit_trajectory(frames=33), steps=1)
+    with pytest.raises(ValueError, match="reference image must be uint8"):
+        pipeline(reference_image.astype(np.float32), orbit_trajectory(frames=2), steps=1)
+
+
+@pytest.mark.parametrize(
+    ("image_scale", "camera_scale", "passes"), [(1.0, 1.0, 1), (3.0, 3.0, 2), (3.0, 1.5, 3)]
+)
+def test_guidance_combination(image_scale: float, camera_scale: float, passes: int) -> None:
+    variants = guidance_variants(image_scale, camera_scale)
+    assert len(variants) == passes
+    assert (variants[-1].drop_image, variants[-1].drop_camera) == (False, False)
+    predictions = {
+        (True, True): torch.tensor(1.0),
+        (False, True): torch.tensor(2.0),
+        (False, False): torch.tensor(5.0),
+    }
+    combined = combine_guidance(
+        [predictions[(v.drop_image, v.drop_camera)] for v in variants], image_scale, camera_scale
+    )
+    expected = 1.0 + image_scale * (2.0 - 1.0) + camera_scale * (5.0 - 2.0)
+    assert combined.item() == pytest.approx(expected)
+
+
+def test_pipeline_save_load_and_bfloat16(pipeline, reference_image, tmp_path) -> None:
+    pipeline.save_pretrained(tmp_path)
+    loaded = MotionFlowPipeline.from_pretrained(tmp_path)
+    trajectory = orbit_trajectory(frames=2)
+    expected = pipeline(reference_image, trajectory, seed=3, steps=2)
+    assert np.array_equal(loaded(reference_image, trajectory, seed=3, steps=2), expected)
+    half = MotionFlowPipeline.from_pretrained(tmp_path, dtype=torch.bfloat16)
+    assert half.model.dtype == torch.bfloat16
+    video = half(reference_image, trajectory, seed=3, steps=2)
+    assert video.shape == expected.shape and np.abs(video.astype(int) - expected).mean() < 20
