@@ -11,6 +11,7 @@
       records/records.csv                               the same, merged, for spreadsheets
       tables/table<k>.{md,tex,csv}
       report.html
+      timings.json                                      seconds per stage of the latest run call
 
 `camera.json` is the trajectory in the plain JSON form (c2w OpenCV, K in pixels of the frames): for
 the ground truth the annotation, for a generated video the trajectory the method was asked to follow."""
@@ -99,6 +100,11 @@ class RunLayout:
     def records_file(self, shard: tuple[int, int] | None = None) -> Path:
         suffix = "" if shard is None else f".shard-{shard[0]}-of-{shard[1]}"
         return self.records_dir / f"records{suffix}.parquet"
+
+    def timings_file(self, shard: tuple[int, int] | None = None) -> Path:
+        """Wall and inner seconds per stage of the latest `run_suite` call (of this shard)."""
+        suffix = "" if shard is None else f".shard-{shard[0]}-of-{shard[1]}"
+        return self.root / f"timings{suffix}.json"
 
     @property
     def tables_dir(self) -> Path:

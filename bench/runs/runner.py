@@ -9,8 +9,11 @@ writes the tables."""
 from __future__ import annotations
 
 import json
+import os
 import platform
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -130,21 +133,56 @@ def _sources(suite: Suite) -> list[str]:
     return [GROUND_TRUTH, *suite.methods]
 
 
-def generate_stage(layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console) -> None:
+@dataclass
+class StageTiming:
+    """Wall seconds of a stage and the seconds inside the work it exists for (model, estimator or metric
+    calls); the rest is the harness's own cost (I/O, encoding, hashing, bookkeeping)."""
+
+    wall: float = 0.0
+    inner: float = 0.0
+
+
+class Timings(dict[str, StageTiming]):
+    @contextmanager
+    def stage(self, name: str) -> Iterator[StageTiming]:
+        timing = self.setdefault(name, StageTiming())
+        started = time.perf_counter()
+        try:
+            yield timing
+        finally:
+            timing.wall += time.perf_counter() - started
+
+    def to_json(self) -> dict:
+        return {name: {"wall_seconds": t.wall, "inner_seconds": t.inner} for name, t in self.items()}
+
+
+@contextmanager
+def _inner(timing: StageTiming) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timing.inner += time.perf_counter() - started
+
+
+def generate_stage(
+    layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console, timings: Timings
+) -> None:
     methods = _methods(suite)
     runnable = [item for item in clips if not item.plan.skip_reason]
-    with _progress(console) as progress:
+    with _progress(console) as progress, timings.stage("generate") as timing:
         task = progress.add_task("clips and videos", total=len(runnable) * (1 + len(methods)))
         for item in runnable:
             clip = materialize_clip(layout, item.source, item.plan)
             progress.advance(task)
             for method in methods:
-                generate_for_clip(layout, method, item.plan, clip, suite.seed)
+                timing.inner += generate_for_clip(layout, method, item.plan, clip, suite.seed)
                 progress.advance(task)
 
 
 def pose_stage(
-    layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console, jobs: int | None
+    layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console, jobs: int | None,
+    timings: Timings,
 ) -> None:
     videos = [
         VideoSource(layout.pose_video_name(source, video_key(item.plan)),
@@ -153,13 +191,15 @@ def pose_stage(
     ]
     for name in suite.estimators:
         estimator = create_estimator(name)
-        with _progress(console) as progress:
+        with _progress(console) as progress, timings.stage("pose") as timing:
             task = progress.add_task(f"poses ({name})", total=None)
-            estimate_videos(
+            outcomes = estimate_videos(
                 videos, estimator, layout.poses_dir, trials=suite.trials, jobs=jobs, base_seed=suite.seed,
                 on_planned=lambda total, cached, task=task: progress.update(task, total=total),
                 on_done=lambda outcome, task=task: progress.advance(task),
             )
+            workers = max(1, min(jobs or os.cpu_count() or 1, len(videos))) if estimator.parallel_processes else 1
+            timing.inner += sum(outcome.seconds for outcome in outcomes if not outcome.cached) / workers
 
 
 def _camera_rows(layout: RunLayout, suite: Suite, item: PlannedClip, method: str, trajectory) -> Iterator[dict]:
@@ -183,20 +223,23 @@ def _camera_rows(layout: RunLayout, suite: Suite, item: PlannedClip, method: str
 
 
 def metrics_stage(
-    layout: RunLayout, suite: Suite, clips: list[PlannedClip], visual: VisualMetricSuite, console: Console
+    layout: RunLayout, suite: Suite, clips: list[PlannedClip], visual: VisualMetricSuite, console: Console,
+    timings: Timings,
 ) -> pd.DataFrame:
     rows: list[dict] = []
     runnable = [item for item in clips if not item.plan.skip_reason]
-    with _progress(console) as progress:
+    with _progress(console) as progress, timings.stage("metrics") as timing:
         task = progress.add_task("metrics", total=len(runnable) * len(suite.methods))
         for item in runnable:
             key = video_key(item.plan)
             ground_truth, trajectory = read_video_folder(layout.clip_dir(key))
             for method in suite.methods:
                 generated, _ = read_video_folder(layout.video_dir(method, key))
-                rows.extend(_camera_rows(layout, suite, item, method, trajectory))
-                scored = slice(PAIRED_FIRST_FRAME, None)
-                for result in visual.score_pair(generated[scored], ground_truth[scored]).values():
+                with _inner(timing):
+                    rows.extend(_camera_rows(layout, suite, item, method, trajectory))
+                    scored = slice(PAIRED_FIRST_FRAME, None)
+                    paired = visual.score_pair(generated[scored], ground_truth[scored])
+                for result in paired.values():
                     rows.append(record_row(key.dataset, item.source.family, key.trajectory_set, key.clip, method, result))
                 progress.advance(task)
     return records_frame(rows)
@@ -217,21 +260,23 @@ def run_suite(
     for item in clips:
         if item.plan.skip_reason:
             console.print(f"[yellow]skipped {item.plan.key}: {item.plan.skip_reason}")
+    timings = Timings()
     processes = PartialState()
-    generate_stage(layout, suite, clips[processes.process_index :: processes.num_processes], console)
+    generate_stage(layout, suite, clips[processes.process_index :: processes.num_processes], console, timings)
     processes.wait_for_everyone()
     if not processes.is_main_process:
         return layout
-    pose_stage(layout, suite, clips, console, jobs)
+    pose_stage(layout, suite, clips, console, jobs, timings)
     visual = VisualMetricSuite(paired=suite.paired_metrics, distribution=suite.set_metrics, seed=suite.seed)
-    records = metrics_stage(layout, suite, clips, visual, console)
+    records = metrics_stage(layout, suite, clips, visual, console, timings)
     write_records(layout.records_file(shard), records)
     if shard is None:
-        finalize_run(layout.root, console)
+        finalize_run(layout.root, console, timings)
+    atomic_write_json(layout.timings_file(shard), timings.to_json())
     return layout
 
 
-def set_level_rows(layout: RunLayout, suite: Suite, console: Console) -> list[dict]:
+def set_level_rows(layout: RunLayout, suite: Suite, console: Console, timing: StageTiming) -> list[dict]:
     """FID / KID / FVD per (dataset, trajectory set, method) and pooled over both sets, from videos on disk."""
     visual = VisualMetricSuite(paired=(), distribution=suite.set_metrics, seed=suite.seed)
     planned = [item for item in plan_suite(suite) if not item.plan.skip_reason]
@@ -242,7 +287,9 @@ def set_level_rows(layout: RunLayout, suite: Suite, console: Console) -> list[di
             key = video_key(item.plan)
             for source in _sources(suite):
                 frames, _ = read_video_folder(layout.source_dir(source, key))
-                features.setdefault((key.dataset, key.trajectory_set, source), []).append(visual.features(frames))
+                with _inner(timing):
+                    video_features = visual.features(frames)
+                features.setdefault((key.dataset, key.trajectory_set, source), []).append(video_features)
                 progress.advance(task)
     families = {item.plan.source: item.source.family for item in planned}
     rows = []
@@ -253,15 +300,18 @@ def set_level_rows(layout: RunLayout, suite: Suite, console: Console) -> list[di
             reference = [f for s in chosen for f in features[(dataset, s, GROUND_TRUTH)]]
             for method in suite.methods:
                 generated = [f for s in chosen for f in features[(dataset, s, method)]]
-                for result in visual.score_features(generated, reference).values():
+                with _inner(timing):
+                    scores = visual.score_features(generated, reference)
+                for result in scores.values():
                     n = int(result.details.get("n_generated", len(generated))) if result.ok else len(generated)
                     rows.append(record_row(dataset, families[dataset], trajectory_set, "*", method, result, n=n))
     return rows
 
 
-def finalize_run(run_dir: str | Path, console: Console | None = None) -> RunLayout:
-    """Merges shard records, adds set-level metrics, writes records.parquet/.csv and the tables."""
+def finalize_run(run_dir: str | Path, console: Console | None = None, timings: Timings | None = None) -> RunLayout:
+    """Merges shard records, adds set-level metrics, writes records.parquet/.csv, the tables and the report."""
     console = console or Console(stderr=True)
+    timings = Timings() if timings is None else timings
     layout = RunLayout(Path(run_dir))
     if not layout.manifest.is_file():
         raise RunError(f"{layout.root} is not a run directory (no manifest.json)")
@@ -270,12 +320,14 @@ def finalize_run(run_dir: str | Path, console: Console | None = None) -> RunLayo
     if layout.records_file().is_file():
         existing = read_records(layout.records_file())
         per_video.insert(0, existing[existing["clip"] != "*"])
-    records = merge_records([*per_video, records_frame(set_level_rows(layout, suite, console))])
-    write_records(layout.records_file(), records)
-    with_csv = layout.records_dir / "records.csv"
-    atomic_write_text(with_csv, records.to_csv(index=False))
-    write_tables(layout)
-    write_report(layout.root)
+    with timings.stage("set-level metrics") as timing:
+        set_level = records_frame(set_level_rows(layout, suite, console, timing))
+    with timings.stage("records, tables, report"):
+        records = merge_records([*per_video, set_level])
+        write_records(layout.records_file(), records)
+        atomic_write_text(layout.records_dir / "records.csv", records.to_csv(index=False))
+        write_tables(layout)
+        write_report(layout.root)
     return layout
 
 

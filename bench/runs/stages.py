@@ -37,14 +37,15 @@ def generation_cache_key(method: Method, plan: ClipPlan, seed: int) -> str:
     return content_hash("generate", method.fingerprint(), clip_cache_key(plan), seed)
 
 
-def generate_for_clip(layout: RunLayout, method: Method, plan: ClipPlan, clip: EvalClip, seed: int) -> bool:
-    """Generates the method's video for a clip unless an up-to-date one exists; True if it generated.
+def generate_for_clip(layout: RunLayout, method: Method, plan: ClipPlan, clip: EvalClip, seed: int) -> float:
+    """Generates the method's video for a clip unless an up-to-date one exists; returns the seconds
+    spent inside the method (0 when the cached video was kept).
 
     Every method gets the clip's first frame as the reference image and its trajectory to follow."""
     directory = layout.video_dir(method.name, video_key(plan))
     cache_key = generation_cache_key(method, plan, seed)
     if is_complete(directory, cache_key):
-        return False
+        return 0.0
     started = time.perf_counter()
     video = method.generate(clip.frames[0], clip.trajectory, len(clip.trajectory), seed, ground_truth=clip.frames)
     seconds = time.perf_counter() - started
@@ -52,4 +53,4 @@ def generate_for_clip(layout: RunLayout, method: Method, plan: ClipPlan, clip: E
                        {"method": method.name, "fingerprint": method.fingerprint(), "seed": seed,
                         "seconds": seconds, "clip": plan.clip_id, "source": plan.source,
                         "trajectory_set": plan.trajectory_set})
-    return True
+    return seconds
