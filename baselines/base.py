@@ -35,6 +35,7 @@ class Method(ABC):
     def check_available(self) -> None:
         """Raises an error naming what is missing (weights, a checkout) before anything runs; nothing to
         check by default."""
+        return None
 
     def fingerprint(self) -> str:
         """Identifies what the outputs depend on besides the inputs (e.g. a checkpoint's hash), so a run

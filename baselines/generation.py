@@ -1,0 +1,199 @@
+"""Sampling a BaselineModel, and the Method that runs a baseline checkpoint folder.
+
+The sampler is MotionFlow's (DDIM on AnimateDiff's noise schedule, classifier-free guidance on the
+image and camera conditions, `motionflow.pipeline`), with the camera input each model declares
+(`BaselineModel.camera_input`) in place of Plücker rays."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from diffusers import DDIMScheduler
+from diffusers.schedulers.scheduling_utils import SchedulerMixin
+from rich.progress import Progress
+
+from baselines.backbone import WEIGHTS_NAME, BaselineConfig, BaselineModel
+from baselines.base import Method
+from baselines.resize import fit_reference
+from motionflow.camera.trajectory import Trajectory
+from motionflow.errors import FrameCountError, MissingWeightsError
+from motionflow.models.config import CONFIG_NAME
+from motionflow.models.inputs import image_to_tensor, video_to_uint8
+from motionflow.pipeline import combine_guidance, guidance_variants, noise_schedule_config
+from motionflow.utils.io import content_hash, sha256_file
+from motionflow.weights import WeightSpec, register_weights, weights_path
+
+DEFAULT_STEPS = 25
+DEFAULT_GUIDANCE = 3.0
+
+
+class BaselinePipeline:
+    """reference image + trajectory -> video (uint8 [F, H, W, 3] at the generation size)."""
+
+    def __init__(self, model: BaselineModel, scheduler: SchedulerMixin | None = None):
+        self.model = model.eval()
+        self.scheduler = scheduler if scheduler is not None else DDIMScheduler(**noise_schedule_config())
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        reference_image: np.ndarray,
+        trajectory: Trajectory,
+        seed: int = 0,
+        steps: int = DEFAULT_STEPS,
+        guidance_scale: float = DEFAULT_GUIDANCE,
+        camera_guidance_scale: float | None = None,
+        size: tuple[int, int] | None = None,
+        eta: float = 0.0,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """`trajectory`: F cameras, intrinsics in pixels of `trajectory.image_size`; `size` (H, W): the
+        generation size, by default the backbone's `image_size`. `guidance_scale` scales the image
+        condition, `camera_guidance_scale` (default: the same) the camera condition. The initial noise
+        comes from a generator seeded with `seed` only."""
+        model = self.model
+        size = tuple(size or model.config.backbone.image_size)
+        frames = len(trajectory)
+        if frames > model.max_frames:
+            raise FrameCountError(
+                f"{frames} frames requested; {model.config.method} handles at most {model.max_frames}"
+            )
+        if size[0] % model.size_multiple or size[1] % model.size_multiple:
+            raise ValueError(
+                f"generation size {size[0]}x{size[1]} must be a multiple of {model.size_multiple}"
+            )
+        camera_guidance_scale = guidance_scale if camera_guidance_scale is None else camera_guidance_scale
+        if model.camera_control is None:
+            camera_guidance_scale = guidance_scale
+        variants = guidance_variants(guidance_scale, camera_guidance_scale)
+
+        reference = image_to_tensor(reference_image, size)[None].repeat(len(variants), 1, 1, 1)
+        camera = model.camera_input(trajectory, size)
+        if camera is not None:
+            camera = camera[None].repeat(len(variants), *[1] * camera.ndim)
+        conditions = model.encode_conditions(
+            reference,
+            camera,
+            drop_image=torch.tensor([variant.drop_image for variant in variants]),
+            drop_camera=torch.tensor([variant.drop_camera for variant in variants]),
+        )
+
+        generator = torch.Generator("cpu").manual_seed(int(seed))
+        factor = model.codec.downsample_factor
+        shape = (1, model.latent_channels, frames, size[0] // factor, size[1] // factor)
+        latents = torch.randn(shape, generator=generator)
+        self.scheduler.set_timesteps(steps, device=model.device)
+        latents = (latents * self.scheduler.init_noise_sigma).to(device=model.device, dtype=model.dtype)
+        step_options = self._step_options(eta, generator)
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task("denoising", total=len(self.scheduler.timesteps))
+            for timestep in self.scheduler.timesteps:
+                model_input = self.scheduler.scale_model_input(latents, timestep).repeat(
+                    len(variants), 1, 1, 1, 1
+                )
+                prediction = model(model_input, timestep, conditions=conditions)
+                guided = combine_guidance(
+                    list(prediction.chunk(len(variants))), guidance_scale, camera_guidance_scale
+                )
+                latents = self.scheduler.step(guided, timestep, latents, **step_options).prev_sample
+                bar.advance(task)
+        model.bank.clear()
+        return video_to_uint8(model.decode_video(latents))[0]
+
+    def _step_options(self, eta: float, generator: torch.Generator) -> dict[str, Any]:
+        accepted = set(inspect.signature(self.scheduler.step).parameters)
+        options: dict[str, Any] = {}
+        if "eta" in accepted:
+            options["eta"] = eta
+        if "generator" in accepted:
+            options["generator"] = generator
+        return options
+
+
+def checkpoint_spec(method: str) -> WeightSpec:
+    """The registered checkpoint folder of a baseline on the shared backbone."""
+    return register_weights(
+        WeightSpec(
+            name=f"baseline-{method}",
+            relative_path=f"baselines/{method}",
+            source=(
+                "a baseline checkpoint folder (config.json + model.safetensors, BaselineModel.save_pretrained): "
+                "trained with the shared trainer, or converted from the official release with "
+                "baselines.checkpoint_keys.convert_official_checkpoint"
+            ),
+            used_by=f"baseline {method}",
+        )
+    )
+
+
+class BaselineCheckpointMethod(Method):
+    """A baseline on the shared backbone, generated from its checkpoint folder: the registered one under
+    the weights root, or the folder given. Subclasses set `name`, `weights` and `requirements`."""
+
+    weights: ClassVar[WeightSpec]
+
+    def __init__(
+        self,
+        checkpoint_dir: str | Path | None = None,
+        steps: int = DEFAULT_STEPS,
+        guidance_scale: float = DEFAULT_GUIDANCE,
+        device: str = "cpu",
+    ):
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).expanduser()
+        self.steps = steps
+        self.guidance_scale = guidance_scale
+        self.device = device
+        self._pipeline: BaselinePipeline | None = None
+        self._fingerprint: str | None = None
+
+    def checkpoint_path(self) -> Path:
+        """The checkpoint folder; MissingWeightsError when it is not there."""
+        if self.checkpoint_dir is None:
+            return weights_path(self.weights.name)
+        if not self.checkpoint_dir.is_dir():
+            raise MissingWeightsError(
+                f"{self.name} checkpoint folder {self.checkpoint_dir} not found ({self.weights.source})"
+            )
+        return self.checkpoint_dir
+
+    def check_available(self) -> None:
+        """The folder holds a checkpoint of this method (config and weights)."""
+        folder = self.checkpoint_path()
+        config = BaselineConfig.load(folder)
+        if config.method != self.name:
+            raise ValueError(f"{folder} holds a {config.method!r} checkpoint, not {self.name!r}")
+        if not (folder / WEIGHTS_NAME).is_file():
+            raise MissingWeightsError(f"{folder / WEIGHTS_NAME} not found ({self.weights.source})")
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self.check_available()
+            folder = self.checkpoint_path()
+            self._fingerprint = content_hash(
+                self.name,
+                (folder / CONFIG_NAME).read_text(),
+                sha256_file(folder / WEIGHTS_NAME),
+                self.steps,
+                self.guidance_scale,
+            )
+        return self._fingerprint
+
+    def pipeline(self) -> BaselinePipeline:
+        if self._pipeline is None:
+            self.check_available()
+            self._pipeline = BaselinePipeline(
+                BaselineModel.from_pretrained(self.checkpoint_path(), device=self.device)
+            )
+        return self._pipeline
+
+    def _generate(
+        self, reference_image: np.ndarray, trajectory: Trajectory, seed: int, ground_truth: np.ndarray | None
+    ) -> np.ndarray:
+        video = self.pipeline()(
+            reference_image, trajectory, seed=seed, steps=self.steps, guidance_scale=self.guidance_scale
+        )
+        return np.stack([fit_reference(frame, trajectory.image_size) for frame in video])

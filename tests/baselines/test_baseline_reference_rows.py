@@ -1,0 +1,55 @@
+"""The reference rows against cases with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import binary_erosion
+
+from baselines import METHODS
+from baselines.warp import rotation_homographies, warp_reference
+from motionflow.data.synthetic import render_synthetic_clip
+
+FRAMES = 6
+
+
+@pytest.fixture(scope="module")
+def rotation_clip():
+    """A camera turning in place (no translation, so no parallax) in a textured indoor scene."""
+    clip = render_synthetic_clip(
+        scene="indoor", path="rotation", num_frames=FRAMES, image_size=(72, 96), seed=0
+    )
+    assert np.abs(clip.trajectory.relative().c2w[:, :3, 3]).max() < 1e-9
+    return clip
+
+
+def test_warp_of_a_pure_rotation_matches_the_rendered_frames(rotation_clip) -> None:
+    frames, trajectory = rotation_clip.frames, rotation_clip.trajectory
+    warped = METHODS.get("warp")().generate(frames[0], trajectory, FRAMES)
+    static = METHODS.get("static")().generate(frames[0], trajectory, FRAMES)
+    inside = warp_reference(np.full_like(frames[0], 255), rotation_homographies(trajectory))[..., 0] == 255
+    assert np.array_equal(warped[0], frames[0])
+    for index in range(1, FRAMES):
+        compared = binary_erosion(inside[index], iterations=3)  # off the borders of the valid region
+        assert compared.mean() > 0.2
+        warp_error = np.abs(warped[index].astype(float) - frames[index])[compared].mean()
+        static_error = np.abs(static[index].astype(float) - frames[index])[compared].mean()
+        assert warp_error < 4.0, (index, warp_error)
+        assert static_error > 3 * warp_error, (index, static_error, warp_error)
+
+
+def test_static_repeats_the_reference(rotation_clip) -> None:
+    frames, trajectory = rotation_clip.frames, rotation_clip.trajectory
+    video = METHODS.get("static")().generate(frames[2], trajectory, FRAMES)
+    assert video.shape == frames.shape
+    assert all(np.array_equal(frame, frames[2]) for frame in video)
+
+
+def test_oracle_returns_the_ground_truth(rotation_clip) -> None:
+    frames, trajectory = rotation_clip.frames, rotation_clip.trajectory
+    method = METHODS.get("oracle")()
+    assert method.requirements.needs_ground_truth
+    video = method.generate(frames[0], trajectory, FRAMES, ground_truth=frames)
+    assert np.array_equal(video, frames) and video is not frames
+    with pytest.raises(ValueError, match="ground-truth"):
+        method.generate(frames[0], trajectory, FRAMES)
