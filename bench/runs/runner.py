@@ -135,11 +135,13 @@ def _sources(suite: Suite) -> list[str]:
 
 @dataclass
 class StageTiming:
-    """Wall seconds of a stage and the seconds inside the work it exists for (model, estimator or metric
-    calls); the rest is the harness's own cost (I/O, encoding, hashing, bookkeeping)."""
+    """Wall seconds of a stage, the seconds inside the work it exists for (model, estimator or metric
+    calls) and in loading the ground truth (rendering synthetic scenes, decoding dataset videos); the
+    rest is the harness's own cost (I/O, encoding, hashing, process start-up, bookkeeping)."""
 
     wall: float = 0.0
     inner: float = 0.0
+    data: float = 0.0
 
 
 class Timings(dict[str, StageTiming]):
@@ -153,7 +155,10 @@ class Timings(dict[str, StageTiming]):
             timing.wall += time.perf_counter() - started
 
     def to_json(self) -> dict:
-        return {name: {"wall_seconds": t.wall, "inner_seconds": t.inner} for name, t in self.items()}
+        return {
+            name: {"wall_seconds": t.wall, "inner_seconds": t.inner, "data_seconds": t.data}
+            for name, t in self.items()
+        }
 
 
 @contextmanager
@@ -173,7 +178,8 @@ def generate_stage(
     with _progress(console) as progress, timings.stage("generate") as timing:
         task = progress.add_task("clips and videos", total=len(runnable) * (1 + len(methods)))
         for item in runnable:
-            clip = materialize_clip(layout, item.source, item.plan)
+            clip, load_seconds = materialize_clip(layout, item.source, item.plan)
+            timing.data += load_seconds
             progress.advance(task)
             for method in methods:
                 timing.inner += generate_for_clip(layout, method, item.plan, clip, suite.seed)

@@ -19,18 +19,21 @@ def clip_cache_key(plan: ClipPlan) -> str:
     return content_hash("clip", plan)
 
 
-def materialize_clip(layout: RunLayout, source: ClipSource, plan: ClipPlan) -> EvalClip:
-    """The ground-truth clip of a plan, from the run directory when already there, else loaded and written."""
+def materialize_clip(layout: RunLayout, source: ClipSource, plan: ClipPlan) -> tuple[EvalClip, float]:
+    """The ground-truth clip of a plan, from the run directory when already there, else loaded (rendered
+    or read from its dataset) and written; with the seconds spent loading it (0 when cached)."""
     directory = layout.clip_dir(video_key(plan))
     cache_key = clip_cache_key(plan)
     if is_complete(directory, cache_key):
         frames, trajectory = read_video_folder(directory)
-        return EvalClip(plan.source, plan.clip_id, plan.trajectory_set, frames, trajectory)
+        return EvalClip(plan.source, plan.clip_id, plan.trajectory_set, frames, trajectory), 0.0
+    started = time.perf_counter()
     clip = source.load(plan)
+    seconds = time.perf_counter() - started
     write_video_folder(directory, clip.frames, clip.trajectory, cache_key,
                        {"source": plan.source, "family": source.family, "clip": plan.clip_id,
                         "trajectory_set": plan.trajectory_set})
-    return clip
+    return clip, seconds
 
 
 def generation_cache_key(method: Method, plan: ClipPlan, seed: int) -> str:
