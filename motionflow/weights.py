@@ -1,7 +1,8 @@
 """Pretrained weights, read only from a local weights root, never downloaded at run time.
 
 Each file or model folder is a WeightSpec: its path under the root, SHA-256 and size (for single
-files), the original source, and what uses it. The root is `$MFBENCH_WEIGHTS`, else
+files; or only the SHA-256 prefix that torch hub file names carry, e.g. `alexnet-owt-7be5be79.pth`),
+the original source, and what uses it. The root is `$MFBENCH_WEIGHTS`, else
 `~/.cache/mfbench/weights`. A missing file raises MissingWeightsError naming the file, its source
 and the exact place to put it."""
 
@@ -22,6 +23,10 @@ class WeightsChecksumError(MotionFlowError, ValueError):
     """A weight file is present but its size or SHA-256 differs from the registered one."""
 
 
+class WeightsFormatError(MotionFlowError, ValueError):
+    """A weight file is present but is not what its loader expects (unreadable, wrong architecture)."""
+
+
 @dataclass(frozen=True)
 class WeightSpec:
     """One pretrained file (or a model folder in a standard format, where sha256 is None)."""
@@ -33,6 +38,7 @@ class WeightSpec:
     sha256: str | None = None
     size_bytes: int | None = None
     license: str = ""
+    sha256_prefix: str | None = None
 
     @property
     def is_folder(self) -> bool:
@@ -99,9 +105,47 @@ def verify_file(spec: WeightSpec, path: Path) -> None:
             f"{path}: size {path.stat().st_size} bytes, expected {spec.size_bytes} for {spec.name!r} "
             f"(source: {spec.source})"
         )
-    if spec.sha256 is not None:
+    expected = spec.sha256 or spec.sha256_prefix
+    if expected is not None:
         digest = sha256_file(path)
-        if digest != spec.sha256:
+        if not digest.startswith(expected):
             raise WeightsChecksumError(
-                f"{path}: SHA-256 {digest} does not match {spec.sha256} for {spec.name!r} (source: {spec.source})"
+                f"{path}: SHA-256 {digest} does not match {expected} for {spec.name!r} (source: {spec.source})"
             )
+
+
+def has_checksum(spec: WeightSpec) -> bool:
+    """Whether verification can compare anything (size, SHA-256 or its prefix) for this spec."""
+    return spec.sha256 is not None or spec.sha256_prefix is not None or spec.size_bytes is not None
+
+
+@dataclass(frozen=True)
+class WeightsCheck:
+    """State of one registered file under a root: present or not, and what verification found."""
+
+    spec: WeightSpec
+    path: Path
+    present: bool
+    verified: bool = False
+    problem: str | None = None
+
+
+def check_weights(root: str | Path | None = None, verify: bool = True) -> list[WeightsCheck]:
+    """Checks every registered spec under the root. Missing files are reported, not raised; with
+    `verify`, present single files with a size or checksum are hashed (slow for large files)."""
+    checks = []
+    for spec in registered_weights():
+        path = weights_root(root) / spec.relative_path
+        if not path.exists():
+            checks.append(WeightsCheck(spec, path, present=False))
+            continue
+        if not (verify and path.is_file() and has_checksum(spec)):
+            checks.append(WeightsCheck(spec, path, present=True))
+            continue
+        try:
+            verify_file(spec, path)
+        except WeightsChecksumError as error:
+            checks.append(WeightsCheck(spec, path, present=True, verified=True, problem=str(error)))
+        else:
+            checks.append(WeightsCheck(spec, path, present=True, verified=True))
+    return checks
