@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 import motionflow
+from bench.commands import check, dataset, generate, pose, report, run, train, weights
 
 app = typer.Typer(
     name="mfbench",
@@ -23,6 +24,18 @@ def root() -> None:
 def version() -> None:
     """Print the version."""
     typer.echo(f"mfbench {motionflow.__version__}")
+
+
+app.command("run")(run.run_command)
+app.command("merge")(run.merge_command)
+app.command("table")(run.table_command)
+app.command("check")(check.check_command)
+app.command("pose")(pose.pose_command)
+app.command("report")(report.report_command)
+app.command("generate")(generate.generate_command)
+app.command("train")(train.train_command)
+app.add_typer(dataset.app, name="dataset")
+app.add_typer(weights.app, name="weights")
 
 
 def main() -> None:
