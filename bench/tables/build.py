@@ -15,7 +15,7 @@ import pandas as pd
 
 from bench.metrics.aggregate import aggregate_results
 from bench.metrics.result import MetricResult
-from bench.tables.layout import Cell, Table
+from bench.tables.layout import NOT_RUN, Cell, Table
 from bench.tables.names import (
     ABLATION_LABELS,
     ESTIMATOR_LABELS,
@@ -60,14 +60,14 @@ def measured_cell(records: pd.DataFrame, metric: str, **where: str) -> Cell:
         rows = rows[rows[column] == value]
     digits = DIGITS.get(metric, 3)
     if rows.empty:
-        return Cell(note="not run", digits=digits)
+        return Cell(note=NOT_RUN, digits=digits)
     if metric in SET_LEVEL_METRICS:
         if "trajectory_set" not in where:
             rows = rows[rows["trajectory_set"] == POOLED_SET]
         if len(rows) > 1:
             raise ValueError(f"{len(rows)} set-level {metric} records match {where}; expected one")
         if rows.empty:
-            return Cell(note="not run", digits=digits)
+            return Cell(note=NOT_RUN, digits=digits)
         row = rows.iloc[0]
         if row["status"] != "ok":
             return Cell(note=str(row["reason"]), digits=digits)
@@ -251,4 +251,7 @@ def build_table(number: int, records: pd.DataFrame, with_paper: bool = False) ->
     """Table `number` (1-4) of the paper from a run's records."""
     if number not in TABLES:
         raise ValueError(f"there are tables 1-4, not {number}")
-    return TABLES[number](records, with_paper)
+    table = TABLES[number](records, with_paper)
+    table.drop_columns_not_run()
+    table.footnote_long_notes()
+    return table

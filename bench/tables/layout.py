@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+FOOTNOTE_AFTER = 24
+NOT_RUN = "not run"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,29 @@ class Table:
         if len(cells) != len(self.columns):
             raise ValueError(f"row {label!r} has {len(cells)} cells for {len(self.columns)} columns")
         self.rows.append(Row(label, tuple(cells), published))
+
+    def drop_columns_not_run(self) -> None:
+        """Removes columns in which no row has anything but "not run" (a set no source provides)."""
+        keep = [
+            index for index in range(len(self.columns))
+            if any(row.cells[index].note != NOT_RUN for row in self.rows)
+        ]
+        self.columns = [self.columns[index] for index in keep]
+        self.rows = [replace(row, cells=tuple(row.cells[index] for index in keep)) for row in self.rows]
+
+    def footnote_long_notes(self, max_length: int = FOOTNOTE_AFTER) -> None:
+        """Replaces cell notes longer than `max_length` (e.g. why a metric was not computed) by numbered
+        footnotes listed once in `notes`, so a reason shared by many cells is printed once."""
+        numbers: dict[str, int] = {}
+        for index, row in enumerate(self.rows):
+            cells = []
+            for cell in row.cells:
+                if len(cell.note) > max_length:
+                    number = numbers.setdefault(cell.note, len(numbers) + 1)
+                    cell = replace(cell, note=f"see [{number}]")
+                cells.append(cell)
+            self.rows[index] = replace(row, cells=tuple(cells))
+        self.notes.extend(f"[{number}] {note}" for note, number in numbers.items())
 
 
 def row_label(row: Row) -> str:

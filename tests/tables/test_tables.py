@@ -100,3 +100,17 @@ def test_renderers_agree_on_the_numbers():
     assert "m,False,A / x,1.5,1.0,2.0,3,1," in csv
     with pytest.raises(ValueError, match="2 cells"):
         table.add_row("short", [Cell(1.0), Cell(2.0)])
+
+
+def test_long_reasons_become_one_footnote(records):
+    table = build_table(2, records)
+    lpips = table.columns.index(("Basic", "LPIPS"))
+    assert table.rows[0].cells[lpips].text() == "n/a (see [1])"
+    assert "[1] not computed: alexnet missing" in table.notes
+
+
+def test_columns_no_source_provides_are_dropped(records):
+    table = build_table(2, records)
+    assert not any(column[0] == "Difficult" for column in table.columns)
+    assert ("Basic", "FVD") not in table.columns  # no record of FVD at all
+    assert ("Basic", "FID") in table.columns and ("Basic", "LPIPS") in table.columns  # not computed is kept
