@@ -6,6 +6,7 @@ that fits). A clip that cannot provide a set is planned with a skip reason, repo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from motionflow.camera.trajectory import Trajectory
 from motionflow.data.bundled import bundled_clip_names, load_bundled_clip
 from motionflow.data.clips import Clip
 from motionflow.data.datasets import detect_layout, open_dataset
+from motionflow.errors import MotionFlowError
 from motionflow.data.synthetic import render_views, synthetic_setup
 from motionflow.utils.registry import Registry
 
@@ -166,10 +168,10 @@ class DatasetSource(ClipSource):
 
     Its family is its layout: RealEstate10K layout counts as `re10k`, DL3DV layout as `dl3dv`."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, name: str | None = None):
         self.root = Path(root)
         self.family = detect_layout(self.root)
-        self.name = f"{self.family}-{self.root.name}"
+        self.name = name or f"{self.family}-{self.root.name}"
         self.datasets = {dataset.split or "": dataset for dataset in open_dataset(self.root)}
 
     def plan(
@@ -200,8 +202,26 @@ class DatasetSource(ClipSource):
         return EvalClip(self.name, plan.clip_id, plan.trajectory_set, frames, trajectory)
 
 
+DATASET_ENVIRONMENT = {"re10k-test": "MFBENCH_RE10K_ROOT", "dl3dv-test": "MFBENCH_DL3DV_ROOT"}
+"""Sources of the paper suite: the user's copies of the RealEstate10K test split and of DL3DV, in the
+layouts `mfbench dataset` documents, found through these environment variables."""
+
+
+class ClipSourceUnavailableError(MotionFlowError, FileNotFoundError):
+    """A clip source's data is not on this machine."""
+
+
 def make_source(name: str) -> ClipSource:
-    """A registered source by name, or a user's dataset as `dataset:<root>`."""
+    """A registered source by name, a user's dataset as `dataset:<root>`, or one of DATASET_ENVIRONMENT."""
     if name.startswith(DATASET_PREFIX):
         return DatasetSource(name[len(DATASET_PREFIX):])
+    if name in DATASET_ENVIRONMENT:
+        variable = DATASET_ENVIRONMENT[name]
+        root = os.environ.get(variable)
+        if not root or not Path(root).is_dir():
+            raise ClipSourceUnavailableError(
+                f"clip source {name!r} needs ${variable} set to the dataset's folder "
+                f"({'unset' if not root else f'{root} is not a folder'}); see `mfbench dataset --help` for the layouts"
+            )
+        return DatasetSource(root, name)
     return CLIP_SOURCES.get(name)()

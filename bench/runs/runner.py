@@ -125,12 +125,42 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _methods(suite: Suite) -> list[Method]:
-    return [METHODS.get(name)() for name in suite.methods]
+@dataclass(frozen=True)
+class Participants:
+    """The suite's methods and estimators that can run here, and why the others cannot.
+
+    A method without its weights or checkout, or an estimator without its package, does not stop a
+    run: its metrics are recorded as not computed, with the reason, so every table says why."""
+
+    methods: dict[str, Method]
+    estimators: tuple[str, ...]
+    unavailable_methods: dict[str, str]
+    unavailable_estimators: dict[str, str]
+
+    @property
+    def sources(self) -> list[str]:
+        return [GROUND_TRUTH, *self.methods]
 
 
-def _sources(suite: Suite) -> list[str]:
-    return [GROUND_TRUTH, *suite.methods]
+def check_participants(suite: Suite) -> Participants:
+    methods, unavailable_methods = {}, {}
+    for name in suite.methods:
+        method = METHODS.get(name)()
+        try:
+            method.check_available()
+        except MotionFlowError as error:
+            unavailable_methods[name] = f"not computed: method {name!r} unavailable: {error}"
+        else:
+            methods[name] = method
+    estimators, unavailable_estimators = [], {}
+    for name in suite.estimators:
+        try:
+            create_estimator(name).check_available()
+        except MotionFlowError as error:
+            unavailable_estimators[name] = f"not computed: {error}"
+        else:
+            estimators.append(name)
+    return Participants(methods, tuple(estimators), unavailable_methods, unavailable_estimators)
 
 
 @dataclass
@@ -171,9 +201,10 @@ def _inner(timing: StageTiming) -> Iterator[None]:
 
 
 def generate_stage(
-    layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console, timings: Timings
+    layout: RunLayout, suite: Suite, participants: Participants, clips: list[PlannedClip], console: Console,
+    timings: Timings,
 ) -> None:
-    methods = _methods(suite)
+    methods = list(participants.methods.values())
     runnable = [item for item in clips if not item.plan.skip_reason]
     with _progress(console) as progress, timings.stage("generate") as timing:
         task = progress.add_task("clips and videos", total=len(runnable) * (1 + len(methods)))
@@ -187,15 +218,15 @@ def generate_stage(
 
 
 def pose_stage(
-    layout: RunLayout, suite: Suite, clips: list[PlannedClip], console: Console, jobs: int | None,
-    timings: Timings,
+    layout: RunLayout, suite: Suite, participants: Participants, clips: list[PlannedClip], console: Console,
+    jobs: int | None, timings: Timings,
 ) -> None:
     videos = [
         VideoSource(layout.pose_video_name(source, video_key(item.plan)),
                     layout.source_dir(source, video_key(item.plan)) / FRAMES_DIR)
-        for item in clips if not item.plan.skip_reason for source in _sources(suite)
+        for item in clips if not item.plan.skip_reason for source in participants.sources
     ]
-    for name in suite.estimators:
+    for name in participants.estimators:
         estimator = create_estimator(name)
         with _progress(console) as progress, timings.stage("pose") as timing:
             task = progress.add_task(f"poses ({name})", total=None)
@@ -208,10 +239,22 @@ def pose_stage(
             timing.inner += sum(outcome.seconds for outcome in outcomes if not outcome.cached) / workers
 
 
-def _camera_rows(layout: RunLayout, suite: Suite, item: PlannedClip, method: str, trajectory) -> Iterator[dict]:
+def _not_computed_rows(item: PlannedClip, method: str, names: tuple[str, ...], reason: str,
+                       estimator: str = "") -> Iterator[dict]:
+    key = video_key(item.plan)
+    for name in names:
+        yield record_row(key.dataset, item.source.family, key.trajectory_set, key.clip, method,
+                         MetricResult(name, None, "not_computed", reason), estimator=estimator)
+
+
+def _camera_rows(
+    layout: RunLayout, suite: Suite, participants: Participants, item: PlannedClip, method: str, trajectory
+) -> Iterator[dict]:
     preset = camera_preset(suite.camera_preset)
     key = video_key(item.plan)
-    for estimator in suite.estimators:
+    for estimator, reason in participants.unavailable_estimators.items():
+        yield from _not_computed_rows(item, method, preset.metrics, reason, estimator)
+    for estimator in participants.estimators:
         trials = suite.trials if create_estimator(estimator).is_stochastic else 1
         for trial in range(trials):
             estimate = read_record(layout.pose_file(estimator, method, key, trial)).estimate
@@ -229,8 +272,8 @@ def _camera_rows(layout: RunLayout, suite: Suite, item: PlannedClip, method: str
 
 
 def metrics_stage(
-    layout: RunLayout, suite: Suite, clips: list[PlannedClip], visual: VisualMetricSuite, console: Console,
-    timings: Timings,
+    layout: RunLayout, suite: Suite, participants: Participants, clips: list[PlannedClip],
+    visual: VisualMetricSuite, console: Console, timings: Timings,
 ) -> pd.DataFrame:
     rows: list[dict] = []
     runnable = [item for item in clips if not item.plan.skip_reason]
@@ -240,9 +283,17 @@ def metrics_stage(
             key = video_key(item.plan)
             ground_truth, trajectory = read_video_folder(layout.clip_dir(key))
             for method in suite.methods:
+                if method in participants.unavailable_methods:
+                    reason = participants.unavailable_methods[method]
+                    rows.extend(_not_computed_rows(item, method, suite.paired_metrics, reason))
+                    for estimator in suite.estimators:
+                        rows.extend(_not_computed_rows(item, method, camera_preset(suite.camera_preset).metrics,
+                                                       reason, estimator))
+                    progress.advance(task)
+                    continue
                 generated, _ = read_video_folder(layout.video_dir(method, key))
                 with _inner(timing):
-                    rows.extend(_camera_rows(layout, suite, item, method, trajectory))
+                    rows.extend(_camera_rows(layout, suite, participants, item, method, trajectory))
                     scored = slice(PAIRED_FIRST_FRAME, None)
                     paired = visual.score_pair(generated[scored], ground_truth[scored])
                 for result in paired.values():
@@ -267,14 +318,18 @@ def run_suite(
         if item.plan.skip_reason:
             console.print(f"[yellow]skipped {item.plan.key}: {item.plan.skip_reason}")
     timings = Timings()
+    participants = check_participants(suite)
+    for name, reason in {**participants.unavailable_methods, **participants.unavailable_estimators}.items():
+        console.print(f"[yellow]{name}: {reason}")
     processes = PartialState()
-    generate_stage(layout, suite, clips[processes.process_index :: processes.num_processes], console, timings)
+    own_clips = clips[processes.process_index :: processes.num_processes]
+    generate_stage(layout, suite, participants, own_clips, console, timings)
     processes.wait_for_everyone()
     if not processes.is_main_process:
         return layout
-    pose_stage(layout, suite, clips, console, jobs, timings)
+    pose_stage(layout, suite, participants, clips, console, jobs, timings)
     visual = VisualMetricSuite(paired=suite.paired_metrics, distribution=suite.set_metrics, seed=suite.seed)
-    records = metrics_stage(layout, suite, clips, visual, console, timings)
+    records = metrics_stage(layout, suite, participants, clips, visual, console, timings)
     write_records(layout.records_file(shard), records)
     if shard is None:
         finalize_run(layout.root, console, timings)
@@ -285,13 +340,14 @@ def run_suite(
 def set_level_rows(layout: RunLayout, suite: Suite, console: Console, timing: StageTiming) -> list[dict]:
     """FID / KID / FVD per (dataset, trajectory set, method) and pooled over both sets, from videos on disk."""
     visual = VisualMetricSuite(paired=(), distribution=suite.set_metrics, seed=suite.seed)
+    participants = check_participants(suite)
     planned = [item for item in plan_suite(suite) if not item.plan.skip_reason]
     features: dict[tuple[str, str, str], list[dict]] = {}
     with _progress(console) as progress:
-        task = progress.add_task("set-level features", total=len(planned) * len(_sources(suite)))
+        task = progress.add_task("set-level features", total=len(planned) * len(participants.sources))
         for item in planned:
             key = video_key(item.plan)
-            for source in _sources(suite):
+            for source in participants.sources:
                 frames, _ = read_video_folder(layout.source_dir(source, key))
                 with _inner(timing):
                     video_features = visual.features(frames)
@@ -305,6 +361,12 @@ def set_level_rows(layout: RunLayout, suite: Suite, console: Console, timing: St
             chosen = sets if trajectory_set == POOLED_SET else [trajectory_set]
             reference = [f for s in chosen for f in features[(dataset, s, GROUND_TRUTH)]]
             for method in suite.methods:
+                if method in participants.unavailable_methods:
+                    reason = participants.unavailable_methods[method]
+                    for name in suite.set_metrics:
+                        rows.append(record_row(dataset, families[dataset], trajectory_set, "*", method,
+                                               MetricResult(name, None, "not_computed", reason)))
+                    continue
                 generated = [f for s in chosen for f in features[(dataset, s, method)]]
                 with _inner(timing):
                     scores = visual.score_features(generated, reference)

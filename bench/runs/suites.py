@@ -70,3 +70,17 @@ SUITES.register("standard")(
         methods=REFERENCE_ROWS,
     )
 )
+
+SUITES.register("paper")(
+    Suite(
+        name="paper",
+        description="The paper's protocol on real data: RealEstate10K test clips ($MFBENCH_RE10K_ROOT) and DL3DV "
+        "($MFBENCH_DL3DV_ROOT), basic and difficult trajectories, Dust3R / VGGSfM / ParticleSfM, every method. "
+        "Needs the datasets, the pretrained weights and the estimators' environments; what is missing is "
+        "reported as not computed. The paper states no sample count: 200 clips per dataset.",
+        sources=(SourceSpec("re10k-test", 200, (256, 384)), SourceSpec("dl3dv-test", 200, (256, 384))),
+        methods=("motionflow", "cameractrl", "motionctrl", "animatediff", "videocrafter", "dynamicrafter",
+                 "cameractrl+ic", *REFERENCE_ROWS),
+        estimators=("dust3r", "vggsfm", "particlesfm"),
+    )
+)

@@ -55,3 +55,15 @@ def test_dataset_source_samples_long_clips_and_reports_short_ones(tmp_path):
 def test_unknown_source_lists_the_known_ones():
     with pytest.raises(KeyError, match="synthetic-indoor"):
         make_source("no-such-source")
+
+
+def test_paper_sources_say_which_variable_points_at_the_data(monkeypatch, tmp_path):
+    from bench.runs.clips import ClipSourceUnavailableError
+
+    monkeypatch.delenv("MFBENCH_RE10K_ROOT", raising=False)
+    with pytest.raises(ClipSourceUnavailableError, match=r"\$MFBENCH_RE10K_ROOT"):
+        make_source("re10k-test")
+    build_synthetic_dataset(tmp_path / "re10k", num_clips=1, seed=0, splits={"test": 1.0}, num_frames=20,
+                            image_size=(32, 32), progress=False)
+    monkeypatch.setenv("MFBENCH_RE10K_ROOT", str(tmp_path / "re10k"))
+    assert make_source("re10k-test").name == "re10k-test"

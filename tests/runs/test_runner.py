@@ -83,3 +83,16 @@ def test_merge_keeps_the_latest_row_per_key():
     merged = merge_records([old, new])
     assert merged["value"].tolist() == [2.0]
     pd.testing.assert_frame_equal(merge_records([merged, new]), merged)
+
+
+def test_unavailable_methods_and_estimators_are_recorded_as_not_computed(tmp_path, tiny_suite, monkeypatch):
+    monkeypatch.delenv("MFBENCH_DUST3R_CHECKPOINT", raising=False)
+    suite = replace(tiny_suite, sources=(replace(tiny_suite.sources[0], count=1),), methods=("static", "cameractrl"),
+                    estimators=("colmap", "dust3r"))
+    records = load_run_records(run_suite(suite, tmp_path))
+    dust3r = records[(records["estimator"] == "dust3r") & (records["method"] == "static")]
+    assert len(dust3r) and set(dust3r["status"]) == {"not_computed"} and dust3r["reason"].str.contains("dust3r").all()
+    cameractrl = records[records["method"] == "cameractrl"]
+    assert set(cameractrl["status"]) == {"not_computed"}
+    assert cameractrl["reason"].str.contains("unavailable").all()
+    assert set(records.loc[records["method"] == "static", "metric"]) >= {"psnr", "ssim", "RotErr", "fid"}
