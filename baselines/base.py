@@ -59,7 +59,9 @@ class Method(ABC):
         """Checks inputs and output shape around the method's own `_generate`."""
         reference_image = np.asarray(reference_image)
         if reference_image.dtype != np.uint8 or reference_image.ndim != 3 or reference_image.shape[-1] != 3:
-            raise ValueError(f"reference image must be uint8 [H, W, 3], got {reference_image.dtype} {reference_image.shape}")
+            raise ValueError(
+                f"reference image must be uint8 [H, W, 3], got {reference_image.dtype} {reference_image.shape}"
+            )
         if len(trajectory) != num_frames:
             raise FrameCountError(f"trajectory has {len(trajectory)} frames, {num_frames} requested")
         if self.requirements.needs_ground_truth:
@@ -71,7 +73,9 @@ class Method(ABC):
         video = check_video_array(self._generate(reference_image, trajectory, seed, ground_truth))
         height, width = trajectory.image_size
         if video.shape != (num_frames, height, width, 3):
-            raise FrameCountError(f"{self.name} produced {video.shape}, expected {(num_frames, height, width, 3)}")
+            raise FrameCountError(
+                f"{self.name} produced {video.shape}, expected {(num_frames, height, width, 3)}"
+            )
         return video
 
 

@@ -39,7 +39,9 @@ def warp_reference(reference_image: np.ndarray, homographies: np.ndarray) -> np.
     grid[..., 1] = source_xy[..., 1] / height * 2.0 - 1.0
     grid[behind] = 2.0  # outside the image -> zero padding
     grid = torch.from_numpy(grid.reshape(len(homographies), height, width, 2)).float()
-    image = torch.from_numpy(reference_image).permute(2, 0, 1).float()[None].expand(len(homographies), -1, -1, -1)
+    image = (
+        torch.from_numpy(reference_image).permute(2, 0, 1).float()[None].expand(len(homographies), -1, -1, -1)
+    )
     warped = F.grid_sample(image, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return warped.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 

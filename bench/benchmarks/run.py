@@ -30,7 +30,9 @@ def main() -> None:
     console = Console()
     with tempfile.TemporaryDirectory(prefix="mfbench-bench-run-") as scratch:
         started = time.perf_counter()
-        layout = run_suite(SUITES.get(args.suite), Path(scratch), jobs=args.jobs, console=Console(stderr=True, quiet=True))
+        layout = run_suite(
+            SUITES.get(args.suite), Path(scratch), jobs=args.jobs, console=Console(stderr=True, quiet=True)
+        )
         total = time.perf_counter() - started
         timings = json.loads(RunLayout(layout.root).timings_file().read_text())
     table = Table(title=f"mfbench run --suite {args.suite} (cold, {total:.1f} s)")
@@ -40,11 +42,23 @@ def main() -> None:
     for stage, timing in timings.items():
         harness = max(0.0, timing["wall_seconds"] - timing["inner_seconds"] - timing["data_seconds"])
         harness_total += harness
-        table.add_row(stage, f"{timing['wall_seconds']:.1f}", f"{timing['inner_seconds']:.1f}",
-                      f"{timing['data_seconds']:.1f}", f"{harness:.1f}", f"{100 * harness / total:.1f}")
+        table.add_row(
+            stage,
+            f"{timing['wall_seconds']:.1f}",
+            f"{timing['inner_seconds']:.1f}",
+            f"{timing['data_seconds']:.1f}",
+            f"{harness:.1f}",
+            f"{100 * harness / total:.1f}",
+        )
     unaccounted = total - sum(timing["wall_seconds"] for timing in timings.values())
-    table.add_row("start-up and planning", f"{unaccounted:.1f}", "0.0", "0.0", f"{unaccounted:.1f}",
-                  f"{100 * unaccounted / total:.1f}")
+    table.add_row(
+        "start-up and planning",
+        f"{unaccounted:.1f}",
+        "0.0",
+        "0.0",
+        f"{unaccounted:.1f}",
+        f"{100 * unaccounted / total:.1f}",
+    )
     harness_total += unaccounted
     console.print(table)
     console.print(f"harness share: {100 * harness_total / total:.1f}% of {total:.1f} s (target < 10%)")

@@ -17,8 +17,12 @@ from bench.runs.suites import SUITES
 
 def check_command(
     suite: Annotated[str, typer.Option(help="Suite whose stored numbers to check.")] = "smoke",
-    run: Annotated[Path | None, typer.Option(help="Run directory to use (default: a fresh temporary one).")] = None,
-    update: Annotated[bool, typer.Option(help="Store the measured numbers instead of checking them.")] = False,
+    run: Annotated[
+        Path | None, typer.Option(help="Run directory to use (default: a fresh temporary one).")
+    ] = None,
+    update: Annotated[
+        bool, typer.Option(help="Store the measured numbers instead of checking them.")
+    ] = False,
     reason: Annotated[str, typer.Option(help="Why the stored numbers change (required with --update).")] = "",
 ) -> None:
     """Fail with a readable diff when a number of the suite moved beyond its tolerance."""
@@ -36,6 +40,8 @@ def check_command(
         console.print(f"[red]{len(differences)} number(s) of suite {suite!r} moved:[/red]")
         for difference in differences:
             console.print(f"  {difference.line()}")
-        console.print("If the change is deliberate: mfbench check --update --reason '...' and commit the stored file.")
+        console.print(
+            "If the change is deliberate: mfbench check --update --reason '...' and commit the stored file."
+        )
         raise typer.Exit(1)
     console.print(f"[green]all {len(measured)} numbers of suite {suite!r} within tolerance[/green]")

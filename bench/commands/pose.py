@@ -19,6 +19,8 @@ from rich.progress import (
 from rich.table import Table
 
 from bench.pose_runner import JobOutcome, PoseBatchError, discover_videos, estimate_videos
+from bench.runs.layout import RunLayout
+from bench.runs.runner import run_video_sources
 from bench.sfm_adapters import ESTIMATORS, EstimatorUnavailableError, create_estimator
 from motionflow.errors import MotionFlowError
 
@@ -27,11 +29,15 @@ DEFAULT_OUTPUT_NAME = "poses"
 
 def pose_command(
     videos: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             help="Directory of videos (MP4 files and/or folders of PNG frames), searched recursively."
         ),
-    ],
+    ] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(help="A run directory: estimate its ground-truth and generated videos into RUN/poses."),
+    ] = None,
     estimator: Annotated[
         str, typer.Option(help=f"Pose estimator: {', '.join(ESTIMATORS.names())}.")
     ] = "colmap",
@@ -62,14 +68,22 @@ def pose_command(
     """Estimate camera poses of every video; per-video failures are recorded and summarised, not fatal."""
     console = Console()
     errors = Console(stderr=True)
-    output_dir = out if out is not None else videos / DEFAULT_OUTPUT_NAME
+    if (videos is None) == (run is None):
+        raise typer.BadParameter("give exactly one of --videos DIR and --run RUN")
+    layout = None if run is None else RunLayout(run)
+    if layout is not None:
+        output_dir = out if out is not None else layout.poses_dir
+    else:
+        output_dir = out if out is not None else videos / DEFAULT_OUTPUT_NAME
     try:
         pose_estimator = create_estimator(estimator, **parse_settings(setting or []))
         pose_estimator.check_available()
-        found = discover_videos(videos, exclude=[output_dir])
+        found = (
+            run_video_sources(layout) if layout is not None else discover_videos(videos, exclude=[output_dir])
+        )
         if not found:
             raise PoseBatchError(
-                f"{videos}: no videos found (MP4/MOV/MKV/AVI/WebM files or folders of frames)"
+                f"{run or videos}: no videos found (MP4/MOV/MKV/AVI/WebM files or folders of frames)"
             )
         with _progress(console) as progress:
             task = progress.add_task(f"{estimator} poses", total=None)

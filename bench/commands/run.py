@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bench.runs.layout import RunLayout
 from bench.runs.records import load_run_records
 from bench.runs.runner import RunError, finalize_run, run_suite
-from bench.runs.layout import RunLayout
 from bench.runs.suites import SUITES
 from bench.tables import build_table
 from bench.tables.layout import RENDERERS
@@ -19,7 +19,7 @@ from motionflow.utils.registry import UnknownNameError
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
-    """"i/n" -> (i, n)."""
+    """ "i/n" -> (i, n)."""
     if text is None:
         return None
     try:
@@ -37,13 +37,27 @@ def _split(values: str | None) -> tuple[str, ...] | None:
 
 def run_command(
     suite: Annotated[str, typer.Option(help=f"Suite: {', '.join(SUITES.names())}.")] = "smoke",
-    out: Annotated[Path, typer.Option(help="Run directory (created, or resumed if it exists).")] = Path("runs/smoke"),
-    methods: Annotated[str | None, typer.Option(help="Comma-separated methods (default: the suite's).")] = None,
-    estimators: Annotated[str | None, typer.Option(help="Comma-separated pose estimators (default: the suite's).")] = None,
-    preset: Annotated[str | None, typer.Option(help="Camera-metric preset (default: the suite's, motionflow).")] = None,
-    trials: Annotated[int | None, typer.Option(min=1, help="Trials per video for stochastic estimators.")] = None,
-    shard: Annotated[str | None, typer.Option(help="Run only shard i of n (i/n); merge with `mfbench merge`.")] = None,
-    jobs: Annotated[int | None, typer.Option(min=1, help="Parallel pose-estimation processes (default: all cores).")] = None,
+    out: Annotated[Path, typer.Option(help="Run directory (created, or resumed if it exists).")] = Path(
+        "runs/smoke"
+    ),
+    methods: Annotated[
+        str | None, typer.Option(help="Comma-separated methods (default: the suite's).")
+    ] = None,
+    estimators: Annotated[
+        str | None, typer.Option(help="Comma-separated pose estimators (default: the suite's).")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Camera-metric preset (default: the suite's, motionflow).")
+    ] = None,
+    trials: Annotated[
+        int | None, typer.Option(min=1, help="Trials per video for stochastic estimators.")
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="Run only shard i of n (i/n); merge with `mfbench merge`.")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Parallel pose-estimation processes (default: all cores).")
+    ] = None,
 ) -> None:
     """Generate -> pose (generated and ground truth) -> metrics -> tables for a suite."""
     console = Console(stderr=True)
@@ -58,7 +72,9 @@ def run_command(
     if shard is None:
         console.print(f"records: {layout.records_file()}\ntables: {layout.tables_dir}")
     else:
-        console.print(f"shard records: {layout.records_file(parse_shard(shard))}; run `mfbench merge --run {out}`")
+        console.print(
+            f"shard records: {layout.records_file(parse_shard(shard))}; run `mfbench merge --run {out}`"
+        )
 
 
 def merge_command(
@@ -78,7 +94,9 @@ def table_command(
     number: Annotated[int, typer.Argument(min=1, max=4, help="Table 1, 2, 3 or 4 of the paper.")],
     run: Annotated[Path, typer.Option(help="Run directory.")],
     format: Annotated[str, typer.Option(help="md, latex or csv.")] = "md",
-    with_paper: Annotated[bool, typer.Option(help="Add the paper's published rows (marked, not measured).")] = False,
+    with_paper: Annotated[
+        bool, typer.Option(help="Add the paper's published rows (marked, not measured).")
+    ] = False,
     ci: Annotated[bool, typer.Option(help="Show 95% confidence intervals.")] = False,
 ) -> None:
     """Print one of the paper's tables from a run's records."""

@@ -57,9 +57,15 @@ def summarize(records: pd.DataFrame) -> pd.DataFrame:
             aggregate = aggregate_results(video_results(group, metric), metric)
             mean = math.nan if aggregate.mean is None else aggregate.mean
             n, failed = aggregate.n, aggregate.n_failed
-            status = "ok" if aggregate.mean is not None else (
-                "not_computed" if aggregate.not_computed_reason else "failed")
-        rows.append(dict(zip(SUMMARY_KEY, key)) | {"value": mean, "n": n, "failures": failed, "status": status})
+            status = (
+                "ok"
+                if aggregate.mean is not None
+                else ("not_computed" if aggregate.not_computed_reason else "failed")
+            )
+        rows.append(
+            dict(zip(SUMMARY_KEY, key, strict=True))
+            | {"value": mean, "n": n, "failures": failed, "status": status}
+        )
     return pd.DataFrame(rows, columns=[*SUMMARY_KEY, "value", "n", "failures", "status"])
 
 
@@ -97,12 +103,26 @@ def compare(expected: pd.DataFrame, actual: pd.DataFrame) -> list[Difference]:
         if old["status"] != new["status"]:
             differences.append(Difference(key, "status", str(old["status"]), str(new["status"])))
         if int(old["n"]) != int(new["n"]) or int(old["failures"]) != int(new["failures"]):
-            differences.append(Difference(key, "N / failures", f"{int(old['n'])} / {int(old['failures'])}",
-                                          f"{int(new['n'])} / {int(new['failures'])}"))
+            differences.append(
+                Difference(
+                    key,
+                    "N / failures",
+                    f"{int(old['n'])} / {int(old['failures'])}",
+                    f"{int(new['n'])} / {int(new['failures'])}",
+                )
+            )
         if not _same_value(key[-1], float(old["value"]), float(new["value"])):
-            tolerance = max(ABSOLUTE_TOLERANCE.get(key[-1], 0.0), RELATIVE_TOLERANCE * abs(float(old["value"])))
-            differences.append(Difference(key, f"value (tolerance {tolerance:.3g})", f"{float(old['value']):.6g}",
-                                          f"{float(new['value']):.6g}"))
+            tolerance = max(
+                ABSOLUTE_TOLERANCE.get(key[-1], 0.0), RELATIVE_TOLERANCE * abs(float(old["value"]))
+            )
+            differences.append(
+                Difference(
+                    key,
+                    f"value (tolerance {tolerance:.3g})",
+                    f"{float(old['value']):.6g}",
+                    f"{float(new['value']):.6g}",
+                )
+            )
     return differences
 
 
@@ -121,5 +141,7 @@ def update_stored(suite: str, summary: pd.DataFrame, reason: str) -> Path:
     atomic_write_text(path, summary.to_csv(index=False, float_format="%.6g"))
     changes = STORED_DIR / "CHANGES.md"
     previous = changes.read_text() if changes.is_file() else "# Changes of the stored regression numbers\n"
-    atomic_write_text(changes, previous.rstrip("\n") + f"\n- {date.today().isoformat()} `{suite}`: {reason.strip()}\n")
+    atomic_write_text(
+        changes, previous.rstrip("\n") + f"\n- {date.today().isoformat()} `{suite}`: {reason.strip()}\n"
+    )
     return path

@@ -5,8 +5,8 @@ that fits). A clip that cannot provide a set is planned with a skip reason, repo
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +18,8 @@ from motionflow.camera.trajectory import Trajectory
 from motionflow.data.bundled import bundled_clip_names, load_bundled_clip
 from motionflow.data.clips import Clip
 from motionflow.data.datasets import detect_layout, open_dataset
-from motionflow.errors import MotionFlowError
 from motionflow.data.synthetic import render_views, synthetic_setup
+from motionflow.errors import MotionFlowError
 from motionflow.utils.registry import Registry
 
 TRAJECTORY_SETS = ("basic", "difficult")
@@ -99,8 +99,14 @@ class SyntheticSource(ClipSource):
         if image_size is None:
             raise ValueError(f"clip source {self.name!r} renders frames and needs an image size")
         return [
-            ClipPlan(self.name, f"{self.scene}-{self.path}-{seed + index}", trajectory_set, num_frames,
-                     tuple(image_size), seed + index)
+            ClipPlan(
+                self.name,
+                f"{self.scene}-{self.path}-{seed + index}",
+                trajectory_set,
+                num_frames,
+                tuple(image_size),
+                seed + index,
+            )
             for index in range(count)
         ]
 
@@ -147,7 +153,9 @@ class BundledRe10kSource(ClipSource):
         for name in bundled_clip_names()[:count]:
             reason = ""
             if trajectory_set != "basic":
-                reason = "bundled clips are already sampled at the basic stride; difficult needs the source video"
+                reason = (
+                    "bundled clips are already sampled at the basic stride; difficult needs the source video"
+                )
             elif num_frames > BUNDLED_FRAMES:
                 reason = f"bundled clips have {BUNDLED_FRAMES} frames, {num_frames} requested"
             plans.append(ClipPlan(self.name, name, trajectory_set, num_frames, size, seed, reason))
@@ -157,7 +165,9 @@ class BundledRe10kSource(ClipSource):
         clip = load_bundled_clip(plan.clip_id)
         frames, trajectory = _resized_clip(clip, plan.image_size)
         selected = np.arange(plan.num_frames)
-        return EvalClip(self.name, plan.clip_id, plan.trajectory_set, frames[selected], trajectory.select(selected))
+        return EvalClip(
+            self.name, plan.clip_id, plan.trajectory_set, frames[selected], trajectory.select(selected)
+        )
 
 
 DATASET_PREFIX = "dataset:"
@@ -186,17 +196,31 @@ class DatasetSource(ClipSource):
             reason = info.problem
             needed = frames_needed(num_frames, BASIC_STRIDE if trajectory_set == "basic" else 1)
             if not reason and info.num_cameras is not None and info.num_cameras < needed:
-                reason = f"{info.num_cameras} frames, {trajectory_set} sampling of {num_frames} needs {needed}"
-            plans.append(ClipPlan(self.name, f"{split}/{name}" if split else name, trajectory_set, num_frames,
-                                  size, seed, reason))
+                reason = (
+                    f"{info.num_cameras} frames, {trajectory_set} sampling of {num_frames} needs {needed}"
+                )
+            plans.append(
+                ClipPlan(
+                    self.name,
+                    f"{split}/{name}" if split else name,
+                    trajectory_set,
+                    num_frames,
+                    size,
+                    seed,
+                    reason,
+                )
+            )
         return plans
 
     def load(self, plan: ClipPlan) -> EvalClip:
         split, _, name = plan.clip_id.rpartition("/")
         clip = self.datasets[split].load(name)
         sampled = sample_trajectory(clip.trajectory, plan.trajectory_set, plan.num_frames)
-        positions = sampled.frame_indices if clip.trajectory.frame_indices is None else np.searchsorted(
-            clip.trajectory.frame_indices, sampled.frame_indices)
+        positions = (
+            sampled.frame_indices
+            if clip.trajectory.frame_indices is None
+            else np.searchsorted(clip.trajectory.frame_indices, sampled.frame_indices)
+        )
         selected = Clip(clip.name, clip.frames[positions], sampled)
         frames, trajectory = _resized_clip(selected, plan.image_size)
         return EvalClip(self.name, plan.clip_id, plan.trajectory_set, frames, trajectory)
@@ -214,7 +238,7 @@ class ClipSourceUnavailableError(MotionFlowError, FileNotFoundError):
 def make_source(name: str) -> ClipSource:
     """A registered source by name, a user's dataset as `dataset:<root>`, or one of DATASET_ENVIRONMENT."""
     if name.startswith(DATASET_PREFIX):
-        return DatasetSource(name[len(DATASET_PREFIX):])
+        return DatasetSource(name[len(DATASET_PREFIX) :])
     if name in DATASET_ENVIRONMENT:
         variable = DATASET_ENVIRONMENT[name]
         root = os.environ.get(variable)

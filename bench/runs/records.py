@@ -13,14 +13,29 @@ from motionflow.utils.io import atomic_path
 
 
 def record_row(
-    dataset: str, family: str, trajectory_set: str, clip: str, method: str, result: MetricResult,
-    estimator: str = "", trial: int = 0, n: int = 0,
+    dataset: str,
+    family: str,
+    trajectory_set: str,
+    clip: str,
+    method: str,
+    result: MetricResult,
+    estimator: str = "",
+    trial: int = 0,
+    n: int = 0,
 ) -> dict:
     return {
-        "dataset": dataset, "family": family, "trajectory_set": trajectory_set, "clip": clip,
-        "method": method, "estimator": estimator, "trial": trial, "metric": result.name,
-        "value": result.value if result.ok else float("nan"), "status": result.status,
-        "reason": result.reason, "n": n,
+        "dataset": dataset,
+        "family": family,
+        "trajectory_set": trajectory_set,
+        "clip": clip,
+        "method": method,
+        "estimator": estimator,
+        "trial": trial,
+        "metric": result.name,
+        "value": result.value if result.ok else float("nan"),
+        "status": result.status,
+        "reason": result.reason,
+        "n": n,
     }
 
 

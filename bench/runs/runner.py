@@ -33,7 +33,7 @@ from bench.pose_runner import VideoSource, estimate_videos, read_record
 from bench.report import write_report
 from bench.runs.artifacts import read_video_folder
 from bench.runs.clips import ClipPlan, ClipSource, make_source
-from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, RunLayout
+from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, RunLayout, VideoKey
 from bench.runs.records import (
     load_run_records,
     merge_records,
@@ -74,7 +74,9 @@ def plan_suite(suite: Suite) -> list[PlannedClip]:
     for spec in suite.sources:
         source = make_source(spec.source)
         for trajectory_set in suite.trajectory_sets:
-            for plan in source.plan(spec.count, trajectory_set, suite.num_frames, spec.image_size, suite.seed):
+            for plan in source.plan(
+                spec.count, trajectory_set, suite.num_frames, spec.image_size, suite.seed
+            ):
                 planned.append(PlannedClip(source, plan))
     return planned
 
@@ -96,8 +98,12 @@ def _versions() -> dict[str, str]:
     import motionflow
 
     return {
-        "mfbench": motionflow.__version__, "python": platform.python_version(), "numpy": np.__version__,
-        "torch": torch.__version__, "diffusers": diffusers.__version__, "pycolmap": pycolmap.__version__,
+        "mfbench": motionflow.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "pycolmap": pycolmap.__version__,
     }
 
 
@@ -112,16 +118,25 @@ def write_manifest(layout: RunLayout, suite: Suite) -> None:
                 "use another --out, or the same suite and options to resume it"
             )
         return
-    atomic_write_json(layout.manifest, {
-        "suite": settings, "versions": _versions(), "created": datetime.now(timezone.utc).isoformat(),
-        "platform": platform.platform(),
-    })
+    atomic_write_json(
+        layout.manifest,
+        {
+            "suite": settings,
+            "versions": _versions(),
+            "created": datetime.now(timezone.utc).isoformat(),
+            "platform": platform.platform(),
+        },
+    )
 
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 
@@ -201,7 +216,11 @@ def _inner(timing: StageTiming) -> Iterator[None]:
 
 
 def generate_stage(
-    layout: RunLayout, suite: Suite, participants: Participants, clips: list[PlannedClip], console: Console,
+    layout: RunLayout,
+    suite: Suite,
+    participants: Participants,
+    clips: list[PlannedClip],
+    console: Console,
     timings: Timings,
 ) -> None:
     methods = list(participants.methods.values())
@@ -217,34 +236,70 @@ def generate_stage(
                 progress.advance(task)
 
 
+def run_video_sources(layout: RunLayout) -> list[VideoSource]:
+    """Every finished video of a run (ground truth and generated), named as the run's pose files expect."""
+    sources = []
+    for meta in sorted(
+        [*layout.root.glob("clips/*/*/*/meta.json"), *layout.root.glob("videos/*/*/*/*/meta.json")]
+    ):
+        parts = meta.parent.relative_to(layout.root).parts
+        source, key = (GROUND_TRUTH, parts[1:]) if parts[0] == "clips" else (parts[1], parts[2:])
+        sources.append(VideoSource(layout.pose_video_name(source, VideoKey(*key)), meta.parent / FRAMES_DIR))
+    return sources
+
+
 def pose_stage(
-    layout: RunLayout, suite: Suite, participants: Participants, clips: list[PlannedClip], console: Console,
-    jobs: int | None, timings: Timings,
+    layout: RunLayout,
+    suite: Suite,
+    participants: Participants,
+    clips: list[PlannedClip],
+    console: Console,
+    jobs: int | None,
+    timings: Timings,
 ) -> None:
     videos = [
-        VideoSource(layout.pose_video_name(source, video_key(item.plan)),
-                    layout.source_dir(source, video_key(item.plan)) / FRAMES_DIR)
-        for item in clips if not item.plan.skip_reason for source in participants.sources
+        VideoSource(
+            layout.pose_video_name(source, video_key(item.plan)),
+            layout.source_dir(source, video_key(item.plan)) / FRAMES_DIR,
+        )
+        for item in clips
+        if not item.plan.skip_reason
+        for source in participants.sources
     ]
     for name in participants.estimators:
         estimator = create_estimator(name)
         with _progress(console) as progress, timings.stage("pose") as timing:
             task = progress.add_task(f"poses ({name})", total=None)
             outcomes = estimate_videos(
-                videos, estimator, layout.poses_dir, trials=suite.trials, jobs=jobs, base_seed=suite.seed,
+                videos,
+                estimator,
+                layout.poses_dir,
+                trials=suite.trials,
+                jobs=jobs,
+                base_seed=suite.seed,
                 on_planned=lambda total, cached, task=task: progress.update(task, total=total),
                 on_done=lambda outcome, task=task: progress.advance(task),
             )
-            workers = max(1, min(jobs or os.cpu_count() or 1, len(videos))) if estimator.parallel_processes else 1
+            workers = (
+                max(1, min(jobs or os.cpu_count() or 1, len(videos))) if estimator.parallel_processes else 1
+            )
             timing.inner += sum(outcome.seconds for outcome in outcomes if not outcome.cached) / workers
 
 
-def _not_computed_rows(item: PlannedClip, method: str, names: tuple[str, ...], reason: str,
-                       estimator: str = "") -> Iterator[dict]:
+def _not_computed_rows(
+    item: PlannedClip, method: str, names: tuple[str, ...], reason: str, estimator: str = ""
+) -> Iterator[dict]:
     key = video_key(item.plan)
     for name in names:
-        yield record_row(key.dataset, item.source.family, key.trajectory_set, key.clip, method,
-                         MetricResult(name, None, "not_computed", reason), estimator=estimator)
+        yield record_row(
+            key.dataset,
+            item.source.family,
+            key.trajectory_set,
+            key.clip,
+            method,
+            MetricResult(name, None, "not_computed", reason),
+            estimator=estimator,
+        )
 
 
 def _camera_rows(
@@ -263,17 +318,34 @@ def _camera_rows(
             else:
                 reference = read_record(layout.pose_file(estimator, GROUND_TRUTH, key, trial)).estimate
                 reference_c2w, reference_registered = reference.c2w, reference.registered
-            metrics = camera_metrics(estimate.c2w, estimate.registered, reference_c2w, reference_registered, preset)
+            metrics = camera_metrics(
+                estimate.c2w, estimate.registered, reference_c2w, reference_registered, preset
+            )
             for result in metrics.results.values():
                 if estimate.failure_reason and result.status == "failed":
-                    result = MetricResult(result.name, None, "failed", f"{result.reason} ({estimate.failure_reason})")
-                yield record_row(key.dataset, item.source.family, key.trajectory_set, key.clip, method, result,
-                                 estimator=estimator, trial=trial)
+                    result = MetricResult(
+                        result.name, None, "failed", f"{result.reason} ({estimate.failure_reason})"
+                    )
+                yield record_row(
+                    key.dataset,
+                    item.source.family,
+                    key.trajectory_set,
+                    key.clip,
+                    method,
+                    result,
+                    estimator=estimator,
+                    trial=trial,
+                )
 
 
 def metrics_stage(
-    layout: RunLayout, suite: Suite, participants: Participants, clips: list[PlannedClip],
-    visual: VisualMetricSuite, console: Console, timings: Timings,
+    layout: RunLayout,
+    suite: Suite,
+    participants: Participants,
+    clips: list[PlannedClip],
+    visual: VisualMetricSuite,
+    console: Console,
+    timings: Timings,
 ) -> pd.DataFrame:
     rows: list[dict] = []
     runnable = [item for item in clips if not item.plan.skip_reason]
@@ -287,8 +359,11 @@ def metrics_stage(
                     reason = participants.unavailable_methods[method]
                     rows.extend(_not_computed_rows(item, method, suite.paired_metrics, reason))
                     for estimator in suite.estimators:
-                        rows.extend(_not_computed_rows(item, method, camera_preset(suite.camera_preset).metrics,
-                                                       reason, estimator))
+                        rows.extend(
+                            _not_computed_rows(
+                                item, method, camera_preset(suite.camera_preset).metrics, reason, estimator
+                            )
+                        )
                     progress.advance(task)
                     continue
                 generated, _ = read_video_folder(layout.video_dir(method, key))
@@ -297,13 +372,20 @@ def metrics_stage(
                     scored = slice(PAIRED_FIRST_FRAME, None)
                     paired = visual.score_pair(generated[scored], ground_truth[scored])
                 for result in paired.values():
-                    rows.append(record_row(key.dataset, item.source.family, key.trajectory_set, key.clip, method, result))
+                    rows.append(
+                        record_row(
+                            key.dataset, item.source.family, key.trajectory_set, key.clip, method, result
+                        )
+                    )
                 progress.advance(task)
     return records_frame(rows)
 
 
 def run_suite(
-    suite: Suite, run_dir: str | Path, shard: tuple[int, int] | None = None, jobs: int | None = None,
+    suite: Suite,
+    run_dir: str | Path,
+    shard: tuple[int, int] | None = None,
+    jobs: int | None = None,
     console: Console | None = None,
 ) -> RunLayout:
     """Runs (or resumes) a suite into `run_dir`; without a shard, also finalizes it.
@@ -364,19 +446,35 @@ def set_level_rows(layout: RunLayout, suite: Suite, console: Console, timing: St
                 if method in participants.unavailable_methods:
                     reason = participants.unavailable_methods[method]
                     for name in suite.set_metrics:
-                        rows.append(record_row(dataset, families[dataset], trajectory_set, "*", method,
-                                               MetricResult(name, None, "not_computed", reason)))
+                        rows.append(
+                            record_row(
+                                dataset,
+                                families[dataset],
+                                trajectory_set,
+                                "*",
+                                method,
+                                MetricResult(name, None, "not_computed", reason),
+                            )
+                        )
                     continue
                 generated = [f for s in chosen for f in features[(dataset, s, method)]]
                 with _inner(timing):
                     scores = visual.score_features(generated, reference)
                 for result in scores.values():
-                    n = int(result.details.get("n_generated", len(generated))) if result.ok else len(generated)
-                    rows.append(record_row(dataset, families[dataset], trajectory_set, "*", method, result, n=n))
+                    n = (
+                        int(result.details.get("n_generated", len(generated)))
+                        if result.ok
+                        else len(generated)
+                    )
+                    rows.append(
+                        record_row(dataset, families[dataset], trajectory_set, "*", method, result, n=n)
+                    )
     return rows
 
 
-def finalize_run(run_dir: str | Path, console: Console | None = None, timings: Timings | None = None) -> RunLayout:
+def finalize_run(
+    run_dir: str | Path, console: Console | None = None, timings: Timings | None = None
+) -> RunLayout:
     """Merges shard records, adds set-level metrics, writes records.parquet/.csv, the tables and the report."""
     console = console or Console(stderr=True)
     timings = Timings() if timings is None else timings
@@ -415,7 +513,9 @@ def _suite_fields(payload: dict) -> dict:
     """Suite fields from the manifest's JSON (lists back to tuples)."""
     fields = dict(payload)
     fields["sources"] = tuple(
-        SourceSpec(spec["source"], spec["count"], None if spec["image_size"] is None else tuple(spec["image_size"]))
+        SourceSpec(
+            spec["source"], spec["count"], None if spec["image_size"] is None else tuple(spec["image_size"])
+        )
         for spec in payload["sources"]
     )
     for name in ("methods", "estimators", "trajectory_sets", "paired_metrics", "set_metrics"):

@@ -30,9 +30,18 @@ def materialize_clip(layout: RunLayout, source: ClipSource, plan: ClipPlan) -> t
     started = time.perf_counter()
     clip = source.load(plan)
     seconds = time.perf_counter() - started
-    write_video_folder(directory, clip.frames, clip.trajectory, cache_key,
-                       {"source": plan.source, "family": source.family, "clip": plan.clip_id,
-                        "trajectory_set": plan.trajectory_set})
+    write_video_folder(
+        directory,
+        clip.frames,
+        clip.trajectory,
+        cache_key,
+        {
+            "source": plan.source,
+            "family": source.family,
+            "clip": plan.clip_id,
+            "trajectory_set": plan.trajectory_set,
+        },
+    )
     return clip, seconds
 
 
@@ -50,10 +59,23 @@ def generate_for_clip(layout: RunLayout, method: Method, plan: ClipPlan, clip: E
     if is_complete(directory, cache_key):
         return 0.0
     started = time.perf_counter()
-    video = method.generate(clip.frames[0], clip.trajectory, len(clip.trajectory), seed, ground_truth=clip.frames)
+    video = method.generate(
+        clip.frames[0], clip.trajectory, len(clip.trajectory), seed, ground_truth=clip.frames
+    )
     seconds = time.perf_counter() - started
-    write_video_folder(directory, video, clip.trajectory, cache_key,
-                       {"method": method.name, "fingerprint": method.fingerprint(), "seed": seed,
-                        "seconds": seconds, "clip": plan.clip_id, "source": plan.source,
-                        "trajectory_set": plan.trajectory_set})
+    write_video_folder(
+        directory,
+        video,
+        clip.trajectory,
+        cache_key,
+        {
+            "method": method.name,
+            "fingerprint": method.fingerprint(),
+            "seed": seed,
+            "seconds": seconds,
+            "clip": plan.clip_id,
+            "source": plan.source,
+            "trajectory_set": plan.trajectory_set,
+        },
+    )
     return seconds

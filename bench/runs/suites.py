@@ -79,8 +79,16 @@ SUITES.register("paper")(
         "Needs the datasets, the pretrained weights and the estimators' environments; what is missing is "
         "reported as not computed. The paper states no sample count: 200 clips per dataset.",
         sources=(SourceSpec("re10k-test", 200, (256, 384)), SourceSpec("dl3dv-test", 200, (256, 384))),
-        methods=("motionflow", "cameractrl", "motionctrl", "animatediff", "videocrafter", "dynamicrafter",
-                 "cameractrl+ic", *REFERENCE_ROWS),
+        methods=(
+            "motionflow",
+            "cameractrl",
+            "motionctrl",
+            "animatediff",
+            "videocrafter",
+            "dynamicrafter",
+            "cameractrl+ic",
+            *REFERENCE_ROWS,
+        ),
         estimators=("dust3r", "vggsfm", "particlesfm"),
     )
 )

@@ -49,7 +49,9 @@ def video_results(rows: pd.DataFrame, metric: str) -> list[MetricResult]:
             results.append(MetricResult(metric, float(ok["value"].mean())))
         else:
             first = video.iloc[0]
-            results.append(MetricResult(metric, None, first["status"], str(first["reason"]) or first["status"]))
+            results.append(
+                MetricResult(metric, None, first["status"], str(first["reason"]) or first["status"])
+            )
     return results
 
 
@@ -138,29 +140,50 @@ def table1(records: pd.DataFrame, with_paper: bool = False) -> Table:
                 for metric in CAMERA_METRICS:
                     columns.append(
                         _prefix(datasets, dataset)
-                        + (TRAJECTORY_SET_LABELS[trajectory_set], ESTIMATOR_LABELS.get(estimator, estimator),
-                           METRIC_LABELS[metric])
+                        + (
+                            TRAJECTORY_SET_LABELS[trajectory_set],
+                            ESTIMATOR_LABELS.get(estimator, estimator),
+                            METRIC_LABELS[metric],
+                        )
                     )
-                    keys.append({"dataset": dataset, "trajectory_set": trajectory_set, "estimator": estimator,
-                                 "metric": metric})
+                    keys.append(
+                        {
+                            "dataset": dataset,
+                            "trajectory_set": trajectory_set,
+                            "estimator": estimator,
+                            "metric": metric,
+                        }
+                    )
     table = Table("Table 1: camera trajectory alignment (TransErr, RotErr; lower is better)", columns)
     for method in _methods(records[records["estimator"] != ""]):
-        table.add_row(method_label(method), [measured_cell(records, **{**key, "method": method}) for key in keys])
+        table.add_row(
+            method_label(method), [measured_cell(records, **{**key, "method": method}) for key in keys]
+        )
     if with_paper:
         paper = _paper_frame("table1_pose.csv")
         for method in paper["method"].unique():
             cells = [
-                _paper_cell(paper, key["metric"].replace("TransErr", "trans_err").replace("RotErr", "rot_err"),
-                            method=method, trajectory=key["trajectory_set"], estimator=key["estimator"])
+                _paper_cell(
+                    paper,
+                    key["metric"].replace("TransErr", "trans_err").replace("RotErr", "rot_err"),
+                    method=method,
+                    trajectory=key["trajectory_set"],
+                    estimator=key["estimator"],
+                )
                 for key in keys
             ]
             table.add_row(method, cells, published=True)
-    table.notes.append("RotErr in radians and TransErr as defined by the run's camera preset; sums over frames.")
+    table.notes.append(
+        "RotErr in radians and TransErr as defined by the run's camera preset; sums over frames."
+    )
     return table
 
 
 def _visual_table(
-    title: str, records: pd.DataFrame, groups: list[tuple[Column, CellKey]], methods: list[str],
+    title: str,
+    records: pd.DataFrame,
+    groups: list[tuple[Column, CellKey]],
+    methods: list[str],
     label: Callable[[str], str] = method_label,
 ) -> tuple[Table, list[CellKey]]:
     columns: list[Column] = []
@@ -180,8 +203,10 @@ def table2(records: pd.DataFrame, with_paper: bool = False) -> Table:
     records = records[records["family"] == "re10k"]
     datasets = _datasets(records)
     groups = [
-        (_prefix(datasets, dataset) + (TRAJECTORY_SET_LABELS[trajectory_set],),
-         {"dataset": dataset, "trajectory_set": trajectory_set})
+        (
+            _prefix(datasets, dataset) + (TRAJECTORY_SET_LABELS[trajectory_set],),
+            {"dataset": dataset, "trajectory_set": trajectory_set},
+        )
         for dataset in datasets or [""]
         for trajectory_set in ("basic", "difficult")
     ]
@@ -191,7 +216,10 @@ def table2(records: pd.DataFrame, with_paper: bool = False) -> Table:
         for method in paper["method"].unique():
             table.add_row(
                 method,
-                [_paper_cell(paper, key["metric"], method=method, trajectory=key["trajectory_set"]) for key in keys],
+                [
+                    _paper_cell(paper, key["metric"], method=method, trajectory=key["trajectory_set"])
+                    for key in keys
+                ],
                 published=True,
             )
     return table
@@ -199,19 +227,26 @@ def table2(records: pd.DataFrame, with_paper: bool = False) -> Table:
 
 def table3(records: pd.DataFrame, with_paper: bool = False) -> Table:
     """Generalisation: visual quality per dataset, RealEstate10K family vs. DL3DV family (outdoor)."""
-    datasets = sorted(records["dataset"].unique(), key=lambda d: (records.loc[records["dataset"] == d, "family"].iloc[0], d))
+    datasets = sorted(
+        records["dataset"].unique(), key=lambda d: (records.loc[records["dataset"] == d, "family"].iloc[0], d)
+    )
     groups = []
     for dataset in datasets:
         family = records.loc[records["dataset"] == dataset, "family"].iloc[0]
         groups.append(((f"{dataset} ({family})",), {"dataset": dataset}))
-    table, keys = _visual_table("Table 3: generalisation to outdoor scenes", records, groups, _methods(records))
+    table, keys = _visual_table(
+        "Table 3: generalisation to outdoor scenes", records, groups, _methods(records)
+    )
     if with_paper:
         paper = _paper_frame("table3_generalization.csv")
         families = [records.loc[records["dataset"] == key["dataset"], "family"].iloc[0] for key in keys]
         for method in paper["method"].unique():
             table.add_row(
                 method,
-                [_paper_cell(paper, key["metric"], method=method, dataset=family) for key, family in zip(keys, families)],
+                [
+                    _paper_cell(paper, key["metric"], method=method, dataset=family)
+                    for key, family in zip(keys, families, strict=True)
+                ],
                 published=True,
             )
     table.notes.append("Visual metrics pool both trajectory sets of a dataset.")
@@ -237,7 +272,10 @@ def table4(records: pd.DataFrame, with_paper: bool = False) -> Table:
         for variant in paper["variant"]:
             table.add_row(
                 variant,
-                [_paper_cell(paper, paper_metric.get(key["metric"], key["metric"]), variant=variant) for key in keys],
+                [
+                    _paper_cell(paper, paper_metric.get(key["metric"], key["metric"]), variant=variant)
+                    for key in keys
+                ],
                 published=True,
             )
         table.notes.append("The paper does not name the estimator of Table 4's camera errors.")

@@ -67,7 +67,8 @@ class Table:
     def drop_columns_not_run(self) -> None:
         """Removes columns in which no row has anything but "not run" (a set no source provides)."""
         keep = [
-            index for index in range(len(self.columns))
+            index
+            for index in range(len(self.columns))
             if any(row.cells[index].note != NOT_RUN for row in self.rows)
         ]
         self.columns = [self.columns[index] for index in keep]
@@ -102,7 +103,13 @@ def to_markdown(table: Table, with_ci: bool = False) -> str:
 
 
 def _latex_escape(text: str) -> str:
-    for plain, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#")):
+    for plain, escaped in (
+        ("\\", r"\textbackslash{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("_", r"\_"),
+        ("#", r"\#"),
+    ):
         text = text.replace(plain, escaped)
     return text
 
@@ -125,24 +132,30 @@ def to_latex(table: Table, with_ci: bool = False) -> str:
         ]
         header_lines.append(" & ".join(cells) + r" \\")
     body = [
-        " & ".join([_latex_escape(row_label(row))] + [_latex_escape(cell.text(with_ci)) for cell in row.cells]) + r" \\"
+        " & ".join(
+            [_latex_escape(row_label(row))] + [_latex_escape(cell.text(with_ci)) for cell in row.cells]
+        )
+        + r" \\"
         for row in table.rows
     ]
-    return "\n".join(
-        [
-            r"\begin{table}[t]",
-            r"\centering",
-            rf"\caption{{{_latex_escape(table.title)}}}",
-            r"\begin{tabular}{l" + "c" * len(table.columns) + "}",
-            r"\toprule",
-            *header_lines,
-            r"\midrule",
-            *body,
-            r"\bottomrule",
-            r"\end{tabular}",
-            r"\end{table}",
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                r"\begin{table}[t]",
+                r"\centering",
+                rf"\caption{{{_latex_escape(table.title)}}}",
+                r"\begin{tabular}{l" + "c" * len(table.columns) + "}",
+                r"\toprule",
+                *header_lines,
+                r"\midrule",
+                *body,
+                r"\bottomrule",
+                r"\end{tabular}",
+                r"\end{table}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def to_csv(table: Table) -> str:
@@ -151,10 +164,19 @@ def to_csv(table: Table) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["method", "published", "column", "value", "ci_low", "ci_high", "n", "failures", "note"])
     for row in table.rows:
-        for column, cell in zip(table.columns, row.cells):
+        for column, cell in zip(table.columns, row.cells, strict=True):
             writer.writerow(
-                [row.label, row.published, " / ".join(column), cell.value, cell.ci_low, cell.ci_high, cell.n,
-                 cell.failures, cell.note]
+                [
+                    row.label,
+                    row.published,
+                    " / ".join(column),
+                    cell.value,
+                    cell.ci_low,
+                    cell.ci_high,
+                    cell.n,
+                    cell.failures,
+                    cell.note,
+                ]
             )
     return buffer.getvalue()
 

@@ -20,7 +20,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary name keeps the suffix, so writers that pick a format by extension still work."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
+    )
     os.close(handle)
     temporary_path = Path(temporary)
     os.chmod(temporary_path, 0o666 & ~_umask())  # mkstemp creates 0600; finished files follow the umask
@@ -48,7 +50,9 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def atomic_write_json(path: str | Path, payload: Any) -> Path:
-    return atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True, default=_json_default) + "\n")
+    return atomic_write_text(
+        path, json.dumps(payload, indent=2, sort_keys=True, default=_json_default) + "\n"
+    )
 
 
 def _json_default(value: Any) -> Any:

@@ -11,12 +11,39 @@ from bench.regression import compare, summarize
 
 def _summary(**changes) -> pd.DataFrame:
     rows = [
-        dict(dataset="d", trajectory_set="basic", method="m", estimator="colmap", metric="RotErr", value=0.5, n=3,
-             failures=1, status="ok"),
-        dict(dataset="d", trajectory_set="basic", method="m", estimator="", metric="psnr", value=20.0, n=4,
-             failures=0, status="ok"),
-        dict(dataset="d", trajectory_set="all", method="m", estimator="", metric="fid", value=math.nan, n=4,
-             failures=0, status="not_computed"),
+        dict(
+            dataset="d",
+            trajectory_set="basic",
+            method="m",
+            estimator="colmap",
+            metric="RotErr",
+            value=0.5,
+            n=3,
+            failures=1,
+            status="ok",
+        ),
+        dict(
+            dataset="d",
+            trajectory_set="basic",
+            method="m",
+            estimator="",
+            metric="psnr",
+            value=20.0,
+            n=4,
+            failures=0,
+            status="ok",
+        ),
+        dict(
+            dataset="d",
+            trajectory_set="all",
+            method="m",
+            estimator="",
+            metric="fid",
+            value=math.nan,
+            n=4,
+            failures=0,
+            status="not_computed",
+        ),
     ]
     for index, fields in changes.items():
         rows[int(index[1:])].update(fields)
@@ -29,8 +56,13 @@ def test_identical_and_within_tolerance_summaries_agree():
 
 
 def test_moved_values_changed_counts_and_statuses_are_reported():
-    lines = [d.line() for d in compare(_summary(), _summary(r0={"value": 0.6}, r1={"n": 3, "failures": 1},
-                                                               r2={"status": "ok", "value": 12.0}))]
+    lines = [
+        d.line()
+        for d in compare(
+            _summary(),
+            _summary(r0={"value": 0.6}, r1={"n": 3, "failures": 1}, r2={"status": "ok", "value": 12.0}),
+        )
+    ]
     assert any("RotErr: value" in line and "expected 0.5, got 0.6" in line for line in lines)
     assert any("psnr: N / failures: expected 4 / 0, got 3 / 1" in line for line in lines)
     assert any("fid: status: expected not_computed, got ok" in line for line in lines)
@@ -43,12 +75,45 @@ def test_missing_and_new_numbers_are_reported():
 
 
 def test_summarize_counts_failures_and_uses_set_level_n():
-    records = pd.DataFrame([
-        dict(dataset="d", family="re10k", trajectory_set="basic", clip=c, method="m", estimator="colmap", trial=0,
-             metric="RotErr", value=v, status=s, reason=r, n=0)
-        for c, v, s, r in [("a", 0.2, "ok", ""), ("b", 0.4, "ok", ""), ("c", math.nan, "failed", "nothing")]
-    ] + [dict(dataset="d", family="re10k", trajectory_set="all", clip="*", method="m", estimator="", trial=0,
-              metric="fid", value=30.0, status="ok", reason="", n=32)])
+    records = pd.DataFrame(
+        [
+            dict(
+                dataset="d",
+                family="re10k",
+                trajectory_set="basic",
+                clip=c,
+                method="m",
+                estimator="colmap",
+                trial=0,
+                metric="RotErr",
+                value=v,
+                status=s,
+                reason=r,
+                n=0,
+            )
+            for c, v, s, r in [
+                ("a", 0.2, "ok", ""),
+                ("b", 0.4, "ok", ""),
+                ("c", math.nan, "failed", "nothing"),
+            ]
+        ]
+        + [
+            dict(
+                dataset="d",
+                family="re10k",
+                trajectory_set="all",
+                clip="*",
+                method="m",
+                estimator="",
+                trial=0,
+                metric="fid",
+                value=30.0,
+                status="ok",
+                reason="",
+                n=32,
+            )
+        ]
+    )
     summary = summarize(records).set_index("metric")
     assert summary.loc["RotErr", "value"] == pytest.approx(0.3)
     assert (summary.loc["RotErr", "n"], summary.loc["RotErr", "failures"]) == (2, 1)

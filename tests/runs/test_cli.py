@@ -21,8 +21,16 @@ def cli_run(tmp_path_factory):
 
     if SUITE not in SUITES:
         base = SUITES.get("smoke")
-        SUITES.register(SUITE)(replace(base, name=SUITE, sources=(SourceSpec("synthetic-indoor", 1, (128, 128)),),
-                                       methods=("oracle", "static"), trajectory_sets=("basic",), num_frames=8))
+        SUITES.register(SUITE)(
+            replace(
+                base,
+                name=SUITE,
+                sources=(SourceSpec("synthetic-indoor", 1, (128, 128)),),
+                methods=("oracle", "static"),
+                trajectory_sets=("basic",),
+                num_frames=8,
+            )
+        )
     run_dir = tmp_path_factory.mktemp("cli") / "run"
     result = runner.invoke(app, ["run", "--suite", SUITE, "--out", str(run_dir), "--jobs", "1"])
     assert result.exit_code == 0, result.output
@@ -46,7 +54,9 @@ def test_table_command_prints_each_format(cli_run):
 
 def test_check_passes_on_its_own_numbers_and_fails_with_a_diff(cli_run, tmp_path, monkeypatch):
     monkeypatch.setattr(regression, "STORED_DIR", tmp_path)
-    update = runner.invoke(app, ["check", "--suite", SUITE, "--run", str(cli_run), "--update", "--reason", "test"])
+    update = runner.invoke(
+        app, ["check", "--suite", SUITE, "--run", str(cli_run), "--update", "--reason", "test"]
+    )
     assert update.exit_code == 0, update.output
     same = runner.invoke(app, ["check", "--suite", SUITE, "--run", str(cli_run)])
     assert same.exit_code == 0 and "within tolerance" in same.output
@@ -64,3 +74,17 @@ def test_bad_invocations_exit_non_zero_with_a_message(tmp_path):
     assert no_run.exit_code == 2 and "no records" in " ".join(no_run.output.split())
     bad_shard = runner.invoke(app, ["run", "--shard", "3/2", "--out", str(tmp_path / "r")])
     assert bad_shard.exit_code != 0
+
+
+def test_pose_command_estimates_a_run_into_its_pose_folder(cli_run):
+    from bench.runs.layout import RunLayout, VideoKey
+
+    result = runner.invoke(app, ["pose", "--run", str(cli_run), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "(cached)" in result.output  # the run already estimated every video
+    layout = RunLayout(cli_run)
+    assert layout.pose_file(
+        "colmap", "gt", VideoKey("synthetic-indoor", "basic", "indoor-re10k-0"), 0
+    ).is_file()
+    both = runner.invoke(app, ["pose", "--run", str(cli_run), "--videos", str(cli_run)])
+    assert both.exit_code != 0

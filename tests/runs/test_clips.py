@@ -39,8 +39,15 @@ def test_bundled_clips_are_the_basic_set_and_difficult_is_a_reported_skip():
 
 
 def test_dataset_source_samples_long_clips_and_reports_short_ones(tmp_path):
-    build_synthetic_dataset(tmp_path / "data", num_clips=1, seed=0, splits={"test": 1.0}, num_frames=40,
-                            image_size=(48, 64), progress=False)
+    build_synthetic_dataset(
+        tmp_path / "data",
+        num_clips=1,
+        seed=0,
+        splits={"test": 1.0},
+        num_frames=40,
+        image_size=(48, 64),
+        progress=False,
+    )
     source = make_source(f"dataset:{tmp_path / 'data'}")
     assert isinstance(source, DatasetSource) and source.family == "re10k"
     too_long = source.plan(1, "basic", 16, None, 0)[0]
@@ -63,7 +70,14 @@ def test_paper_sources_say_which_variable_points_at_the_data(monkeypatch, tmp_pa
     monkeypatch.delenv("MFBENCH_RE10K_ROOT", raising=False)
     with pytest.raises(ClipSourceUnavailableError, match=r"\$MFBENCH_RE10K_ROOT"):
         make_source("re10k-test")
-    build_synthetic_dataset(tmp_path / "re10k", num_clips=1, seed=0, splits={"test": 1.0}, num_frames=20,
-                            image_size=(32, 32), progress=False)
+    build_synthetic_dataset(
+        tmp_path / "re10k",
+        num_clips=1,
+        seed=0,
+        splits={"test": 1.0},
+        num_frames=20,
+        image_size=(32, 32),
+        progress=False,
+    )
     monkeypatch.setenv("MFBENCH_RE10K_ROOT", str(tmp_path / "re10k"))
     assert make_source("re10k-test").name == "re10k-test"

@@ -76,8 +76,20 @@ def test_generation_cache_key_follows_the_method_fingerprint(tiny_suite):
 
 
 def test_merge_keeps_the_latest_row_per_key():
-    row = dict(dataset="d", family="re10k", trajectory_set="basic", clip="c", method="m", estimator="", trial=0,
-               metric="psnr", value=1.0, status="ok", reason="", n=0)
+    row = dict(
+        dataset="d",
+        family="re10k",
+        trajectory_set="basic",
+        clip="c",
+        method="m",
+        estimator="",
+        trial=0,
+        metric="psnr",
+        value=1.0,
+        status="ok",
+        reason="",
+        n=0,
+    )
     old = pd.DataFrame([row])
     new = pd.DataFrame([row | {"value": 2.0}])
     merged = merge_records([old, new])
@@ -87,11 +99,19 @@ def test_merge_keeps_the_latest_row_per_key():
 
 def test_unavailable_methods_and_estimators_are_recorded_as_not_computed(tmp_path, tiny_suite, monkeypatch):
     monkeypatch.delenv("MFBENCH_DUST3R_CHECKPOINT", raising=False)
-    suite = replace(tiny_suite, sources=(replace(tiny_suite.sources[0], count=1),), methods=("static", "cameractrl"),
-                    estimators=("colmap", "dust3r"))
+    suite = replace(
+        tiny_suite,
+        sources=(replace(tiny_suite.sources[0], count=1),),
+        methods=("static", "cameractrl"),
+        estimators=("colmap", "dust3r"),
+    )
     records = load_run_records(run_suite(suite, tmp_path))
     dust3r = records[(records["estimator"] == "dust3r") & (records["method"] == "static")]
-    assert len(dust3r) and set(dust3r["status"]) == {"not_computed"} and dust3r["reason"].str.contains("dust3r").all()
+    assert (
+        len(dust3r)
+        and set(dust3r["status"]) == {"not_computed"}
+        and dust3r["reason"].str.contains("dust3r").all()
+    )
     cameractrl = records[records["method"] == "cameractrl"]
     assert set(cameractrl["status"]) == {"not_computed"}
     assert cameractrl["reason"].str.contains("unavailable").all()

@@ -11,8 +11,20 @@ from bench.tables.layout import Cell, Table, to_csv, to_latex, to_markdown
 
 
 def _row(**fields) -> dict:
-    base = dict(dataset="synthetic-indoor", family="re10k", trajectory_set="basic", clip="c0", method="static",
-                estimator="", trial=0, metric="psnr", value=math.nan, status="ok", reason="", n=0)
+    base = dict(
+        dataset="synthetic-indoor",
+        family="re10k",
+        trajectory_set="basic",
+        clip="c0",
+        method="static",
+        estimator="",
+        trial=0,
+        metric="psnr",
+        value=math.nan,
+        status="ok",
+        reason="",
+        n=0,
+    )
     return base | fields
 
 
@@ -22,12 +34,27 @@ def records() -> pd.DataFrame:
     for clip, (rot, psnr) in {"c0": (0.2, 10.0), "c1": (0.4, 14.0), "c2": (None, 12.0)}.items():
         rows.append(_row(clip=clip, method="motionflow", metric="psnr", value=psnr))
         if rot is None:
-            rows.append(_row(clip=clip, method="motionflow", estimator="colmap", metric="RotErr", status="failed",
-                             reason="no frame registered"))
+            rows.append(
+                _row(
+                    clip=clip,
+                    method="motionflow",
+                    estimator="colmap",
+                    metric="RotErr",
+                    status="failed",
+                    reason="no frame registered",
+                )
+            )
         else:
             rows.append(_row(clip=clip, method="motionflow", estimator="colmap", metric="RotErr", value=rot))
-        rows.append(_row(clip=clip, method="motionflow", metric="lpips", status="not_computed",
-                         reason="not computed: alexnet missing"))
+        rows.append(
+            _row(
+                clip=clip,
+                method="motionflow",
+                metric="lpips",
+                status="not_computed",
+                reason="not computed: alexnet missing",
+            )
+        )
     rows.append(_row(clip="*", method="motionflow", metric="fid", value=50.0, n=48, trajectory_set="basic"))
     rows.append(_row(clip="*", method="motionflow", metric="fid", value=40.0, n=96, trajectory_set="all"))
     rows.append(_row(dataset="synthetic-outdoor", family="dl3dv", clip="o0", method="motionflow", value=9.0))
@@ -35,17 +62,30 @@ def records() -> pd.DataFrame:
 
 
 def test_cell_is_the_mean_over_successful_videos_with_failures_counted(records):
-    cell = measured_cell(records, "RotErr", method="motionflow", dataset="synthetic-indoor",
-                         trajectory_set="basic", estimator="colmap")
+    cell = measured_cell(
+        records,
+        "RotErr",
+        method="motionflow",
+        dataset="synthetic-indoor",
+        trajectory_set="basic",
+        estimator="colmap",
+    )
     assert cell.value == pytest.approx(0.3) and cell.n == 2 and cell.failures == 1
     assert cell.ci_low <= 0.3 <= cell.ci_high
     assert "fail 1/3" in cell.text()
 
 
 def test_trials_of_a_video_are_averaged_before_videos(records):
-    extra = pd.DataFrame([_row(clip="c0", method="motionflow", estimator="colmap", metric="RotErr", value=0.4, trial=1)])
-    cell = measured_cell(pd.concat([records, extra]), "RotErr", method="motionflow", dataset="synthetic-indoor",
-                         estimator="colmap")
+    extra = pd.DataFrame(
+        [_row(clip="c0", method="motionflow", estimator="colmap", metric="RotErr", value=0.4, trial=1)]
+    )
+    cell = measured_cell(
+        pd.concat([records, extra]),
+        "RotErr",
+        method="motionflow",
+        dataset="synthetic-indoor",
+        estimator="colmap",
+    )
     assert cell.value == pytest.approx((0.3 + 0.4) / 2) and cell.n == 2
 
 
@@ -57,7 +97,9 @@ def test_not_computed_and_not_run_are_said_not_printed_as_numbers(records):
 def test_set_level_metrics_pick_the_pooled_value_unless_a_set_is_named(records):
     pooled = measured_cell(records, "fid", method="motionflow", dataset="synthetic-indoor")
     assert (pooled.value, pooled.n) == (40.0, 96)
-    basic = measured_cell(records, "fid", method="motionflow", dataset="synthetic-indoor", trajectory_set="basic")
+    basic = measured_cell(
+        records, "fid", method="motionflow", dataset="synthetic-indoor", trajectory_set="basic"
+    )
     assert (basic.value, basic.n) == (50.0, 48)
     doubled = pd.concat([records, records[records["metric"] == "fid"]])
     with pytest.raises(ValueError, match="expected one"):
@@ -77,7 +119,10 @@ def test_table1_lays_out_sets_and_estimators_and_marks_published_rows(records):
 
 def test_table3_has_a_column_group_per_dataset_with_its_family(records):
     table = build_table(3, records)
-    assert {column[0] for column in table.columns} == {"synthetic-indoor (re10k)", "synthetic-outdoor (dl3dv)"}
+    assert {column[0] for column in table.columns} == {
+        "synthetic-indoor (re10k)",
+        "synthetic-outdoor (dl3dv)",
+    }
 
 
 def test_table4_rows_are_the_ablations_present(records):
