@@ -38,3 +38,7 @@ app.add_typer(weights.app, name="weights")
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
