@@ -24,22 +24,21 @@ from typing import Any, ClassVar
 import torch
 from accelerate import init_empty_weights
 from diffusers import UNetMotionModel
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import CONFIG_NAME, MotionFlowConfig
-from motionflow.models.image_encoders import ClipImageTokens
-from motionflow.models.latent_codec import build_latent_codec
-from motionflow.models.motionflow import _drop, _quiet_diffusers
-from motionflow.utils.io import atomic_path, atomic_write_text
+from motionflow.models.video_denoiser import (
+    FROZEN_PREFIXES,
+    WEIGHTS_NAME,
+    VideoDenoiser,
+    check_training_stage,
+    drop_condition,
+)
+from motionflow.utils.io import atomic_write_text
 from motionflow.utils.registry import Registry
-
-WEIGHTS_NAME = "model.safetensors"
-FROZEN_PREFIXES = ("image_encoder.", "codec.")
-"""Never trained: the CLIP image encoder and the latent codec."""
 
 _MOTION_BLOCK = re.compile(
     r"^(?:(?P<kind>down_blocks|up_blocks)\.(?P<index>\d+)|mid_block)\.motion_modules\.\d+\.transformer_blocks\.\d+$"
@@ -148,38 +147,6 @@ class BaselineConfig:
         except (ValueError, TypeError) as error:
             raise ValueError(f"{path}: {error}") from None
 
-    @classmethod
-    def small(
-        cls,
-        camera_control: str | None = None,
-        image_latent_condition: bool = False,
-        camera: dict[str, Any] | None = None,
-        **backbone_overrides: Any,
-    ) -> BaselineConfig:
-        """The CPU-size backbone of MotionFlow-small, so a comparison is at equal size and budget."""
-        return cls(
-            MotionFlowConfig.small(**backbone_overrides),
-            camera_control,
-            image_latent_condition,
-            dict(camera or {}),
-        )
-
-    @classmethod
-    def full(
-        cls,
-        camera_control: str | None = None,
-        image_latent_condition: bool = False,
-        camera: dict[str, Any] | None = None,
-        **backbone_overrides: Any,
-    ) -> BaselineConfig:
-        """SD1.5 + AnimateDiff + CLIP ViT-L/14 (the paper's backbone)."""
-        return cls(
-            MotionFlowConfig.full(**backbone_overrides),
-            camera_control,
-            image_latent_condition,
-            dict(camera or {}),
-        )
-
 
 BASELINE_METHODS: dict[str, tuple[str | None, bool]] = {
     "animatediff": (None, True),
@@ -189,16 +156,19 @@ BASELINE_METHODS: dict[str, tuple[str | None, bool]] = {
 }
 """Method registry name -> (camera control, image-latent condition) of the baselines on this backbone."""
 
+BACKBONE_SIZES = {"small": MotionFlowConfig.small, "full": MotionFlowConfig.full}
+"""small: the CPU-size backbone of MotionFlow-small, so a comparison is at equal size and budget;
+full: SD1.5 + AnimateDiff + CLIP ViT-L/14 (the paper's backbone)."""
+
 
 def baseline_config(method: str, size: str = "small", **backbone_overrides: Any) -> BaselineConfig:
     """The configuration of a baseline method at "small" (MotionFlow-small's backbone) or "full" size."""
     if method not in BASELINE_METHODS:
         raise KeyError(f"unknown baseline {method!r}; known: {', '.join(BASELINE_METHODS)}")
-    if size not in ("small", "full"):
+    if size not in BACKBONE_SIZES:
         raise ValueError(f"size must be 'small' or 'full', got {size!r}")
     camera_control, image_latent_condition = BASELINE_METHODS[method]
-    factory = BaselineConfig.small if size == "small" else BaselineConfig.full
-    return factory(camera_control, image_latent_condition, **backbone_overrides)
+    return BaselineConfig(BACKBONE_SIZES[size](**backbone_overrides), camera_control, image_latent_condition)
 
 
 class CameraControl(nn.Module, ABC):
@@ -287,7 +257,7 @@ def widen_conv_in(video_unet: UNetMotionModel, extra_channels: int) -> None:
     video_unet.register_to_config(in_channels=widened.in_channels)
 
 
-class BaselineModel(nn.Module):
+class BaselineModel(VideoDenoiser):
     """Noise predictor of a baseline: AnimateDiff backbone + image condition + camera control.
 
     `BaselineModel(config)` assembles it from randomly initialised components, `BaselineModel(config,
@@ -301,23 +271,7 @@ class BaselineModel(nn.Module):
         backbone = components.config_for(config.backbone)
         self.config = replace(config, backbone=backbone)
         self.bank = CameraBank()
-        empty = components.unet.device.type == "meta"
-
-        self.codec = build_latent_codec(backbone.latent_codec, vae=components.vae)
-        self.codec.requires_grad_(False)
-        self.image_encoder = ClipImageTokens(
-            components.image_encoder, backbone.image_encoder_mean, backbone.image_encoder_std
-        )
-        self.image_encoder.requires_grad_(False)
-        if self.image_encoder.projection_dim != backbone.cross_attention_dim:
-            raise ValueError(
-                f"CLIP projection_dim {self.image_encoder.projection_dim} != UNet cross_attention_dim "
-                f"{backbone.cross_attention_dim}"
-            )
-        with _quiet_diffusers():
-            self.video_unet = UNetMotionModel.from_unet2d(
-                components.unet, components.motion_adapter, load_weights=not empty
-            )
+        self._assemble_backbone(backbone, components)
         if config.image_latent_condition:
             widen_conv_in(self.video_unet, self.codec.latent_channels)
         self.camera_control: CameraControl | None = None
@@ -331,17 +285,11 @@ class BaselineModel(nn.Module):
         with init_empty_weights():
             return cls(config, MotionFlowComponents.random(config.backbone))
 
-    # ----------------------------------------------------------------- persistence
+    @property
+    def backbone_config(self) -> MotionFlowConfig:
+        return self.config.backbone
 
-    def save_pretrained(self, directory: str | Path) -> Path:
-        """config.json + model.safetensors (every parameter and persistent buffer), written atomically."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.state_dict().items()}
-        with atomic_path(directory / WEIGHTS_NAME) as temporary:
-            save_file(state, temporary, metadata={"format": "pt"})
-        self.config.save(directory)
-        return directory
+    # ----------------------------------------------------------------- persistence
 
     @classmethod
     def from_pretrained(
@@ -352,12 +300,7 @@ class BaselineModel(nn.Module):
         weights = directory / WEIGHTS_NAME
         if not weights.is_file():
             raise FileNotFoundError(f"{weights}: no baseline weights (write them with save_pretrained)")
-        model = cls.empty(config)
-        model.load_state_dict(load_file(weights, device=str(device)), strict=True, assign=True)
-        model.to(device)
-        if dtype is not None:
-            model.to(dtype)
-        return model.eval()
+        return cls.empty(config)._load_weights(weights, device, dtype)
 
     # ----------------------------------------------------------------- training groups
 
@@ -368,8 +311,7 @@ class BaselineModel(nn.Module):
         cc_projection layers and the second temporal attention after them (as the official CMCM), the
         camera-free AnimateDiff its motion modules; plus the widened conv_in with the image-latent
         condition. Stage 2: everything but the frozen CLIP image encoder and latent codec."""
-        if stage not in (1, 2):
-            raise ValueError(f"training stage must be 1 or 2, got {stage}")
+        check_training_stage(stage)
         return [
             (name, parameter)
             for name, parameter in self.named_parameters()
@@ -383,35 +325,7 @@ class BaselineModel(nn.Module):
             return ".motion_modules." in name
         return self.camera_control.is_own_parameter(name)
 
-    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
-        return [parameter for _, parameter in self.stage_named_parameters(stage)]
-
-    def set_trainable_stage(self, stage: int) -> list[nn.Parameter]:
-        """requires_grad on exactly the stage's parameters; returns them (for the optimizer)."""
-        selected = self.stage_parameters(stage)
-        self.requires_grad_(False)
-        for parameter in selected:
-            parameter.requires_grad_(True)
-        return selected
-
     # ----------------------------------------------------------------- forward
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.video_unet.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.video_unet.device
-
-    @property
-    def latent_channels(self) -> int:
-        return self.codec.latent_channels
-
-    @property
-    def size_multiple(self) -> int:
-        """Image sides must be multiples of this (latent factor x the UNet's total downsampling)."""
-        return self.codec.downsample_factor * 2 ** (len(self.config.backbone.block_out_channels) - 1)
 
     @property
     def max_frames(self) -> int:
@@ -428,21 +342,6 @@ class BaselineModel(nn.Module):
             return None
         return self.camera_control.camera_input(trajectory, size)
 
-    @torch.no_grad()
-    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w] (the layout forward takes)."""
-        batch, num_frames = frames.shape[:2]
-        latents = self.codec.encode(frames.flatten(0, 1).to(self.dtype), generator)
-        return latents.unflatten(0, (batch, num_frames)).transpose(1, 2)
-
-    @torch.no_grad()
-    def decode_video(self, latents: torch.Tensor, chunk_size: int = 16) -> torch.Tensor:
-        """Latents [B, C, F, h, w] -> frames [B, F, 3, H, W], roughly in [-1, 1]."""
-        batch, num_frames = latents.shape[0], latents.shape[2]
-        flat = latents.transpose(1, 2).flatten(0, 1)
-        frames = torch.cat([self.codec.decode(chunk) for chunk in flat.split(chunk_size)])
-        return frames.unflatten(0, (batch, num_frames))
-
     def encode_conditions(
         self,
         reference_image: torch.Tensor,
@@ -457,7 +356,7 @@ class BaselineModel(nn.Module):
         image by zeros (mid-grey) and its camera input by zeros (MotionCtrl's null pose, no rays)."""
         if reference_image.ndim != 4 or reference_image.shape[1] != 3:
             raise ValueError(f"reference_image must be [B, 3, H, W], got {tuple(reference_image.shape)}")
-        reference_image = _drop(reference_image.to(self.device, self.dtype), drop_image)
+        reference_image = drop_condition(reference_image.to(self.device, self.dtype), drop_image)
         with torch.no_grad():
             image_tokens = self.image_encoder(reference_image)
             reference_latents = (
@@ -471,7 +370,7 @@ class BaselineModel(nn.Module):
                     f"{None if camera is None else tuple(camera.shape)}"
                 )
             self.camera_control.check_input(camera, tuple(reference_image.shape[-2:]))
-            camera = _drop(camera.to(self.device, self.dtype), drop_camera)
+            camera = drop_condition(camera.to(self.device, self.dtype), drop_camera)
             encoded, num_frames = self.camera_control.encode(camera), camera.shape[1]
         return BaselineConditions(image_tokens, reference_latents, encoded, num_frames)
 

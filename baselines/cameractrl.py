@@ -35,6 +35,7 @@ from baselines.base import METHODS, MethodRequirements
 from baselines.generation import BaselineCheckpointMethod, checkpoint_spec
 from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
+from motionflow.models.attention import zero_linear
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.inputs import trajectory_plucker
 from motionflow.models.trajectory_encoder import PLUCKER_CHANNELS
@@ -169,9 +170,7 @@ class PoseMergeAttnProcessor(nn.Module):
         self.level = level
         self.scale = scale
         self.base = AttnProcessor2_0()
-        self.qkv_merge = nn.Linear(dim, dim)
-        nn.init.zeros_(self.qkv_merge.weight)
-        nn.init.zeros_(self.qkv_merge.bias)
+        self.qkv_merge = zero_linear(dim, dim)
 
     def __call__(
         self,

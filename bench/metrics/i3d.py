@@ -53,11 +53,24 @@ def clips_to_tensor(clips: np.ndarray) -> torch.Tensor:
 
 
 class _ClipExtractor(FeatureExtractor):
-    """Shared batching over the clips of a video."""
+    """Shared loading of the one weights file (`weights[0]`) and batching over the clips of a video."""
 
     feature_dim = I3D_FEATURE_DIM
     unit = "clip"
     batch_size = 4
+
+    def __init__(
+        self,
+        weights_root: str | Path | None = None,
+        device: str | torch.device = "cpu",
+        weights_file: str | Path | None = None,
+    ):
+        super().__init__(weights_root, device)
+        self.model = self._load_model(resolve_weights_file(self.weights[0], weights_root, weights_file))
+
+    @abstractmethod
+    def _load_model(self, path: Path) -> nn.Module:
+        """The network of a weights file, on `self.device` in eval mode."""
 
     @abstractmethod
     def _clip_features(self, clips: torch.Tensor) -> torch.Tensor:
@@ -80,18 +93,11 @@ class StyleGANVI3D(_ClipExtractor):
     name = "i3d_stylegan_v"
     weights = (I3D_STYLEGAN_V.name,)
 
-    def __init__(
-        self,
-        weights_root: str | Path | None = None,
-        device: str | torch.device = "cpu",
-        weights_file: str | Path | None = None,
-    ):
-        super().__init__(weights_root, device)
-        path = resolve_weights_file(I3D_STYLEGAN_V.name, weights_root, weights_file)
+    def _load_model(self, path: Path) -> nn.Module:
         try:
             with warnings.catch_warnings():  # TorchScript is deprecated, but it is the format of this file
                 warnings.filterwarnings("ignore", category=FutureWarning, module="torch.jit")
-                self.model = torch.jit.load(str(path), map_location=self.device).eval()
+                return torch.jit.load(str(path), map_location=self.device).eval()
         except RuntimeError as error:
             raise WeightsFormatError(f"{path}: not a TorchScript model ({error})") from error
 
@@ -243,15 +249,8 @@ class VideoGPTI3D(_ClipExtractor):
     name = "i3d_videogpt"
     weights = (I3D_VIDEOGPT.name,)
 
-    def __init__(
-        self,
-        weights_root: str | Path | None = None,
-        device: str | torch.device = "cpu",
-        weights_file: str | Path | None = None,
-    ):
-        super().__init__(weights_root, device)
-        path = resolve_weights_file(I3D_VIDEOGPT.name, weights_root, weights_file)
-        self.model = load_videogpt_i3d(path).to(self.device)
+    def _load_model(self, path: Path) -> nn.Module:
+        return load_videogpt_i3d(path).to(self.device)
 
     def _clip_features(self, clips: torch.Tensor) -> torch.Tensor:
         return self.model(videogpt_preprocess(clips))

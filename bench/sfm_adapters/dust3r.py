@@ -40,6 +40,7 @@ from bench.sfm_adapters.base import (
     assemble_estimate,
     unavailable,
 )
+from bench.sfm_adapters.external import auto_device, require_checkpoint
 from bench.sfm_adapters.settings import describe_setting, external_setting
 from motionflow.camera.intrinsics import scale_intrinsics
 from motionflow.data.video_io import write_frames
@@ -171,21 +172,7 @@ class Dust3rEstimator(PoseEstimator):
 
     def check_available(self) -> None:
         self._modules()
-        checkpoint = self.settings.checkpoint
-        if checkpoint is None:
-            raise unavailable(
-                self.name,
-                "no checkpoint configured",
-                CHECKPOINT_SOURCE,
-                describe_setting("dust3r", "checkpoint"),
-            )
-        if not Path(checkpoint).expanduser().exists():
-            raise unavailable(
-                self.name,
-                f"checkpoint {checkpoint} does not exist",
-                CHECKPOINT_SOURCE,
-                describe_setting("dust3r", "checkpoint"),
-            )
+        require_checkpoint(self.name, self.settings.checkpoint, CHECKPOINT_SOURCE)
 
     def _modules(self) -> SimpleNamespace:
         """The package's model, inference, pairing-free global alignment and image loading."""
@@ -209,11 +196,7 @@ class Dust3rEstimator(PoseEstimator):
         return self._package
 
     def device(self) -> str:
-        import torch
-
-        if self.settings.device != "auto":
-            return self.settings.device
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return auto_device(self.settings.device)
 
     def model(self) -> Any:
         if self._model is None:

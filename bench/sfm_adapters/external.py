@@ -1,4 +1,6 @@
-"""Running an estimator that lives in its own environment (VGGSfM, ParticleSfM) as a subprocess."""
+"""Estimators whose code or weights live outside this project: finding their configured python
+environment, checkout and checkpoint, and running one that lives in its own environment (VGGSfM,
+ParticleSfM) as a subprocess."""
 
 from __future__ import annotations
 
@@ -31,6 +33,26 @@ def require_checkout(estimator: str, directory: str | None, entry_point: str, so
     if not (path / entry_point).is_file():
         raise unavailable(estimator, f"{path} has no {entry_point}", source, setting)
     return path
+
+
+def require_checkpoint(estimator: str, checkpoint: str | None, source: str, folder_ok: bool = True) -> Path:
+    """The configured checkpoint (a file, or also a folder where `folder_ok`), or EstimatorUnavailableError."""
+    setting = describe_setting(estimator, "checkpoint")
+    if checkpoint is None:
+        raise unavailable(estimator, "no checkpoint configured", source, setting)
+    path = Path(checkpoint).expanduser()
+    if not (path.exists() if folder_ok else path.is_file()):
+        raise unavailable(estimator, f"checkpoint {checkpoint} does not exist", source, setting)
+    return path
+
+
+def auto_device(setting: str) -> str:
+    """A `device` setting as a torch device name: "auto" is CUDA when available, else CPU."""
+    import torch
+
+    if setting != "auto":
+        return setting
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def run_tool(command: list[str], cwd: Path, log_path: Path, timeout_s: float) -> str | None:

@@ -28,11 +28,10 @@ from bench.sfm_adapters.base import (
     PoseEstimate,
     PoseEstimator,
     empty_estimate,
-    unavailable,
 )
 from bench.sfm_adapters.colmap_model import find_model_folder, read_model, reconstruction_to_estimate
-from bench.sfm_adapters.external import require_checkout, require_python, run_tool
-from bench.sfm_adapters.settings import describe_setting, external_setting
+from bench.sfm_adapters.external import require_checkout, require_checkpoint, require_python, run_tool
+from bench.sfm_adapters.settings import external_setting
 from motionflow.data.video_io import frame_name, write_frames
 
 SOURCE = "https://github.com/facebookresearch/vggsfm (its own conda environment, see its README)"
@@ -70,14 +69,7 @@ class VggsfmEstimator(PoseEstimator):
     def check_available(self) -> None:
         require_python(self.name, self.settings.python, SOURCE)
         require_checkout(self.name, self.settings.checkout, "demo.py", SOURCE)
-        checkpoint = self.settings.checkpoint
-        if checkpoint is None or not Path(checkpoint).expanduser().is_file():
-            missing = (
-                "no checkpoint configured"
-                if checkpoint is None
-                else f"checkpoint {checkpoint} does not exist"
-            )
-            raise unavailable(self.name, missing, CHECKPOINT_SOURCE, describe_setting("vggsfm", "checkpoint"))
+        require_checkpoint(self.name, self.settings.checkpoint, CHECKPOINT_SOURCE, folder_ok=False)
 
     def command(self, scene: Path, seed: int) -> list[str]:
         settings = self.settings

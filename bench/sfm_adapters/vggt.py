@@ -30,6 +30,7 @@ from bench.sfm_adapters.base import (
     assemble_estimate,
     unavailable,
 )
+from bench.sfm_adapters.external import auto_device, require_checkpoint
 from bench.sfm_adapters.settings import describe_setting, external_setting
 from motionflow.camera.intrinsics import scale_intrinsics
 from motionflow.camera.poses import as_pose_stack, w2c_to_c2w
@@ -115,21 +116,10 @@ class VggtEstimator(PoseEstimator):
 
     def check_available(self) -> None:
         self._modules()
-        checkpoint = self.settings.checkpoint
-        if checkpoint is None or not Path(checkpoint).expanduser().exists():
-            missing = (
-                "no checkpoint configured"
-                if checkpoint is None
-                else f"checkpoint {checkpoint} does not exist"
-            )
-            raise unavailable(self.name, missing, CHECKPOINT_SOURCE, describe_setting("vggt", "checkpoint"))
+        require_checkpoint(self.name, self.settings.checkpoint, CHECKPOINT_SOURCE)
 
     def device(self) -> str:
-        import torch
-
-        if self.settings.device != "auto":
-            return self.settings.device
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return auto_device(self.settings.device)
 
     def model(self) -> Any:
         import torch

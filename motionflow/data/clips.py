@@ -78,6 +78,19 @@ class ClipDataset(ABC):
         self.split = split
         self.skipped: list[ClipError] = []
 
+    @classmethod
+    def splits(cls, root: str | Path) -> list[str]:
+        """Names of the sub-folders of `root` that are splits of this layout, sorted."""
+        root = Path(root)
+        if not root.is_dir():
+            return []
+        return sorted(child.name for child in root.iterdir() if child.is_dir() and cls.is_split_folder(child))
+
+    @staticmethod
+    @abstractmethod
+    def is_split_folder(folder: Path) -> bool:
+        """Whether a sub-folder of a dataset root is a split (holds clips in this layout)."""
+
     @abstractmethod
     def clip_names(self) -> list[str]:
         """Names of all clips found (including broken ones, so that they can be reported)."""

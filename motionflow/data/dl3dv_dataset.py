@@ -43,16 +43,9 @@ class Dl3dvDataset(ClipDataset):
             raise FileNotFoundError(f"{self.directory}: no such dataset folder")
 
     @staticmethod
-    def splits(root: str | Path) -> list[str]:
-        """Sub-folders of `root` that hold scene folders (empty when the scenes sit in root itself)."""
-        root = Path(root)
-        if not root.is_dir():
-            return []
-        return sorted(
-            child.name
-            for child in root.iterdir()
-            if child.is_dir() and not (child / TRANSFORMS).exists() and any(child.glob(f"*/{TRANSFORMS}"))
-        )
+    def is_split_folder(folder: Path) -> bool:
+        """A folder that holds scene folders (no split is found when the scenes sit in root itself)."""
+        return not (folder / TRANSFORMS).exists() and any(folder.glob(f"*/{TRANSFORMS}"))
 
     def clip_names(self) -> list[str]:
         """Scene folders with a transforms.json or an images/ folder."""

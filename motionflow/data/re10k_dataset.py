@@ -48,16 +48,9 @@ class Re10kDataset(ClipDataset):
             raise FileNotFoundError(f"{self.directory}: no such split (splits found: {found})")
 
     @staticmethod
-    def splits(root: str | Path) -> list[str]:
-        """Sub-folders of `root` holding cameras/, videos/ or frames/."""
-        root = Path(root)
-        if not root.is_dir():
-            return []
-        return sorted(
-            child.name
-            for child in root.iterdir()
-            if child.is_dir() and any((child / part).is_dir() for part in (CAMERAS, VIDEOS, FRAMES))
-        )
+    def is_split_folder(folder: Path) -> bool:
+        """A folder holding cameras/, videos/ or frames/."""
+        return any((folder / part).is_dir() for part in (CAMERAS, VIDEOS, FRAMES))
 
     def camera_path(self, name: str) -> Path:
         return self.directory / CAMERAS / f"{name}.txt"

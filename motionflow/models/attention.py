@@ -84,7 +84,8 @@ def _attend(attn: Attention, query: torch.Tensor, key: torch.Tensor, value: torc
     return _merge_heads(output).to(query.dtype)
 
 
-def _zero_linear(in_features: int, out_features: int) -> nn.Linear:
+def zero_linear(in_features: int, out_features: int) -> nn.Linear:
+    """A Linear with zero weight and bias: a new output path that starts as a no-op."""
     layer = nn.Linear(in_features, out_features)
     nn.init.zeros_(layer.weight)
     nn.init.zeros_(layer.bias)
@@ -185,15 +186,15 @@ class MotionFlowSelfAttnProcessor(nn.Module):
         self.reference_to_q = _copy_linear(attn.to_q)
         self.reference_to_k = _copy_linear(attn.to_k)
         self.reference_to_v = _copy_linear(attn.to_v)
-        self.reference_to_out = _zero_linear(inner, dim)
+        self.reference_to_out = zero_linear(inner, dim)
         self.use_semantic = semantic_dim is not None
         if semantic_dim is not None:
             self.object_norm = nn.LayerNorm(inner)
             self.object_to_q = nn.Linear(inner, inner, bias=False)
             self.object_to_k = nn.Linear(semantic_dim, inner, bias=False)
             self.object_to_v = nn.Linear(semantic_dim, inner, bias=False)
-            self.object_to_out = _zero_linear(inner, dim)
-            self.mask_head = _zero_linear(inner, 1)
+            self.object_to_out = zero_linear(inner, dim)
+            self.mask_head = zero_linear(inner, 1)
 
     def __call__(
         self,

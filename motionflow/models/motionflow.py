@@ -10,18 +10,14 @@ noisy video latents + the above --AnimateDiff UNetMotionModel with MotionFlow pr
 from __future__ import annotations
 
 import copy
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from accelerate import init_empty_weights
-from diffusers import UNet2DConditionModel, UNetMotionModel
+from diffusers import UNet2DConditionModel
 from diffusers.models.attention import BasicTransformerBlock
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from motionflow.errors import FrameCountError
@@ -37,12 +33,18 @@ from motionflow.models.attention import (
 )
 from motionflow.models.components import MotionFlowComponents, load_components
 from motionflow.models.config import MotionFlowConfig
-from motionflow.models.image_encoders import ClipImageTokens, SemanticEncoder
-from motionflow.models.latent_codec import build_latent_codec
+from motionflow.models.image_encoders import SemanticEncoder
 from motionflow.models.trajectory_encoder import TrajectoryEncoder
-from motionflow.utils.io import atomic_path
-
-WEIGHTS_NAME = "model.safetensors"
+from motionflow.models.video_denoiser import (
+    FROZEN_PREFIXES,
+    WEIGHTS_NAME,
+    VideoDenoiser,
+    check_training_stage,
+    drop_condition,
+)
+from motionflow.models.video_denoiser import (
+    quiet_diffusers as _quiet_diffusers,  # noqa: F401  (the name motionflow.training.backbone imports)
+)
 
 
 @dataclass
@@ -68,19 +70,7 @@ class MotionFlowConditions:
         return self.image_tokens.shape[0]
 
 
-@contextmanager
-def _quiet_diffusers() -> Iterator[None]:
-    """from_unet2d logs a spurious float32 warning on every assembly."""
-    logger = logging.getLogger("diffusers")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-class MotionFlowModel(nn.Module):
+class MotionFlowModel(VideoDenoiser):
     """Camera-trajectory-controlled image-to-video noise predictor (MotionFlow, Section 3).
 
     `MotionFlowModel(config)` assembles it from randomly initialised components; `from_components`
@@ -93,23 +83,7 @@ class MotionFlowModel(nn.Module):
         config = components.config_for(config)
         self.config = config
         self.bank = ConditionBank()
-        empty = components.unet.device.type == "meta"
-
-        self.codec = build_latent_codec(config.latent_codec, vae=components.vae)
-        self.codec.requires_grad_(False)
-        self.image_encoder = ClipImageTokens(
-            components.image_encoder, config.image_encoder_mean, config.image_encoder_std
-        )
-        self.image_encoder.requires_grad_(False)
-        if self.image_encoder.projection_dim != config.cross_attention_dim:
-            raise ValueError(
-                f"CLIP projection_dim {self.image_encoder.projection_dim} != UNet cross_attention_dim "
-                f"{config.cross_attention_dim}"
-            )
-        with _quiet_diffusers():
-            self.video_unet = UNetMotionModel.from_unet2d(
-                components.unet, components.motion_adapter, load_weights=not empty
-            )
+        self._assemble_backbone(config, components)
         self.reference_net: UNet2DConditionModel | None = None
         if config.use_reference_net:
             self.reference_net = (
@@ -222,17 +196,11 @@ class MotionFlowModel(nn.Module):
         with init_empty_weights():
             return cls(config, MotionFlowComponents.random(config))
 
-    # ----------------------------------------------------------------- persistence
+    @property
+    def backbone_config(self) -> MotionFlowConfig:
+        return self.config
 
-    def save_pretrained(self, directory: str | Path) -> Path:
-        """config.json + model.safetensors (every parameter and persistent buffer), written atomically."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.state_dict().items()}
-        with atomic_path(directory / WEIGHTS_NAME) as temporary:
-            save_file(state, temporary, metadata={"format": "pt"})
-        self.config.save(directory)
-        return directory
+    # ----------------------------------------------------------------- persistence
 
     @classmethod
     def from_pretrained(
@@ -242,79 +210,30 @@ class MotionFlowModel(nn.Module):
         weights = directory / WEIGHTS_NAME
         if not weights.exists():
             raise FileNotFoundError(f"{weights}: no MotionFlow weights (write them with save_pretrained)")
-        config = MotionFlowConfig.load(directory)
-        model = cls.empty(config)
-        model.load_state_dict(load_file(weights, device=str(device)), strict=True, assign=True)
-        model.to(device=device, dtype=dtype)
-        return model.eval()
+        return cls.empty(MotionFlowConfig.load(directory))._load_weights(weights, device, dtype)
 
     # ----------------------------------------------------------------- training groups
 
-    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
+    def stage_named_parameters(self, stage: int) -> list[tuple[str, nn.Parameter]]:
         """The parameters each training stage updates (Section 3.6).
 
         Stage 1: the trajectory encoder, the semantic encoder (DINO and its latent projection) and every
         new attention module (Eq. 4's camera projections, reference / object attention, mask heads);
         the reference network too when it starts from random weights. Stage 2: everything but the
         frozen CLIP image encoder and latent codec."""
-        return [parameter for _, parameter in self.stage_named_parameters(stage)]
-
-    def stage_named_parameters(self, stage: int) -> list[tuple[str, nn.Parameter]]:
-        if stage not in (1, 2):
-            raise ValueError(f"training stage must be 1 or 2, got {stage}")
-        frozen = ("image_encoder.", "codec.")
+        check_training_stage(stage)
         stage_one = ("trajectory_encoder.", "semantic_encoder.", "semantic_to_latent.")
         if self.config.reference_net_init == "random":
             stage_one = (*stage_one, "reference_net.")
         selected = []
         for name, parameter in self.named_parameters():
-            if name.startswith(frozen) or name.endswith("mask_token"):
+            if name.startswith(FROZEN_PREFIXES) or name.endswith("mask_token"):
                 continue
             if stage == 2 or name.startswith(stage_one) or ".processor." in name:
                 selected.append((name, parameter))
         return selected
 
-    def set_trainable_stage(self, stage: int) -> list[nn.Parameter]:
-        """requires_grad on exactly the stage's parameters; returns them (for the optimizer)."""
-        selected = self.stage_parameters(stage)
-        self.requires_grad_(False)
-        for parameter in selected:
-            parameter.requires_grad_(True)
-        return selected
-
     # ----------------------------------------------------------------- forward
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.video_unet.dtype
-
-    @property
-    def device(self) -> torch.device:
-        return self.video_unet.device
-
-    @property
-    def latent_channels(self) -> int:
-        return self.codec.latent_channels
-
-    @property
-    def size_multiple(self) -> int:
-        """Image sides must be multiples of this (latent factor x the UNet's total downsampling)."""
-        return self.codec.downsample_factor * 2 ** (len(self.config.block_out_channels) - 1)
-
-    @torch.no_grad()
-    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w] (the layout forward takes)."""
-        batch, num_frames = frames.shape[:2]
-        latents = self.codec.encode(frames.flatten(0, 1).to(self.dtype), generator)
-        return latents.unflatten(0, (batch, num_frames)).transpose(1, 2)
-
-    @torch.no_grad()
-    def decode_video(self, latents: torch.Tensor, chunk_size: int = 16) -> torch.Tensor:
-        """Latents [B, C, F, h, w] -> frames [B, F, 3, H, W], roughly in [-1, 1]."""
-        batch, num_frames = latents.shape[0], latents.shape[2]
-        flat = latents.transpose(1, 2).flatten(0, 1)
-        frames = torch.cat([self.codec.decode(chunk) for chunk in flat.split(chunk_size)])
-        return frames.unflatten(0, (batch, num_frames))
 
     def encode_conditions(
         self,
@@ -338,8 +257,8 @@ class MotionFlowModel(nn.Module):
             raise ValueError(
                 f"plucker size {tuple(plucker.shape[-2:])} != reference image size {tuple(reference_image.shape[-2:])}"
             )
-        reference_image = _drop(reference_image.to(self.device, self.dtype), drop_image)
-        plucker = _drop(plucker.to(self.device, self.dtype), drop_camera)
+        reference_image = drop_condition(reference_image.to(self.device, self.dtype), drop_image)
+        plucker = drop_condition(plucker.to(self.device, self.dtype), drop_camera)
         with torch.no_grad():
             image_tokens = self.image_encoder(reference_image)
             reference_latents = self.codec.encode(reference_image)
@@ -421,15 +340,6 @@ class MotionFlowModel(nn.Module):
         if self.config.reference_timestep == "zero" and not torch.is_grad_enabled():
             conditions.reference_maps = maps
         return maps
-
-
-def _drop(values: torch.Tensor, drop: torch.Tensor | None) -> torch.Tensor:
-    if drop is None:
-        return values
-    drop = torch.as_tensor(drop, dtype=torch.bool, device=values.device)
-    if drop.shape != values.shape[:1]:
-        raise ValueError(f"drop mask must be [B={values.shape[0]}], got {tuple(drop.shape)}")
-    return torch.where(drop.reshape(-1, *[1] * (values.ndim - 1)), torch.zeros_like(values), values)
 
 
 def _trim_reference_net(unet: UNet2DConditionModel) -> None:

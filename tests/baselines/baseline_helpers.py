@@ -9,26 +9,14 @@ import torch
 from diffusers import UNetMotionModel
 
 from baselines.backbone import BaselineConfig, BaselineModel, baseline_config
-from motionflow.camera.poses import look_at
 from motionflow.camera.trajectory import Trajectory
 from motionflow.models import MotionFlowComponents
+from tests.models import helpers as model_helpers
+from tests.models.helpers import SIZE, TINY_BACKBONE
 
-SIZE = (32, 32)
-FRAMES = 4
+FRAMES = TINY_BACKBONE["num_frames"]
 CAMERA_METHODS = ("cameractrl", "cameractrl+ic", "motionctrl")
 METHODS = ("animatediff", *CAMERA_METHODS)
-TINY_BACKBONE: dict[str, Any] = dict(
-    block_out_channels=(16, 32),
-    layers_per_block=1,
-    attention_heads=2,
-    cross_attention_dim=16,
-    norm_num_groups=4,
-    latent_factor=4,
-    encoder_width=16,
-    image_size=SIZE,
-    num_frames=FRAMES,
-    trajectory_attention_head_dim=8,
-)
 LATENT_CHANNELS = 3 * 4 * 4
 
 
@@ -59,14 +47,8 @@ def randomize(model: BaselineModel, names: list[str], seed: int = 1, std: float 
 def orbit_trajectory(
     frames: int = FRAMES, image_size: tuple[int, int] = SIZE, radius: float = 2.0
 ) -> Trajectory:
-    """Cameras on an arc looking at the origin, intrinsics in pixels of `image_size`."""
-    angles = np.linspace(0, 0.6, frames)
-    c2w = np.stack(
-        [look_at(np.array([radius * np.sin(a), 0.3 * a, -radius * np.cos(a)]), np.zeros(3)) for a in angles]
-    )
-    height, width = image_size
-    intrinsics = np.array([[0.9 * width, 0, width / 2], [0, 0.9 * width, height / 2], [0, 0, 1.0]])
-    return Trajectory(c2w=c2w, intrinsics=np.repeat(intrinsics[None], frames, axis=0), image_size=image_size)
+    """A rising arc (see tests.models.helpers.orbit_trajectory)."""
+    return model_helpers.orbit_trajectory(frames, image_size, radius, rise=0.3)
 
 
 def inputs(

@@ -13,24 +13,24 @@ from motionflow.camera.trajectory import Trajectory
 from motionflow.models import MotionFlowConfig, MotionFlowModel
 
 SIZE = (32, 32)
+TINY_BACKBONE: dict[str, Any] = dict(
+    block_out_channels=(16, 32),
+    layers_per_block=1,
+    attention_heads=2,
+    cross_attention_dim=16,
+    norm_num_groups=4,
+    latent_factor=4,
+    encoder_width=16,
+    image_size=SIZE,
+    num_frames=4,
+    trajectory_attention_head_dim=8,
+)
+"""MotionFlowConfig.small overrides: two UNet levels of 16 and 32 channels, 4x pixel-unshuffle latents,
+16-wide encoders, 4 frames of 32x32."""
 
 
 def tiny_config(**overrides: Any) -> MotionFlowConfig:
-    """Two UNet levels of 16 and 32 channels, 4x pixel-unshuffle latents, 16-wide encoders."""
-    values: dict[str, Any] = dict(
-        block_out_channels=(16, 32),
-        layers_per_block=1,
-        attention_heads=2,
-        cross_attention_dim=16,
-        norm_num_groups=4,
-        latent_factor=4,
-        encoder_width=16,
-        image_size=SIZE,
-        num_frames=4,
-        trajectory_attention_head_dim=8,
-    )
-    values.update(overrides)
-    return MotionFlowConfig.small(**values)
+    return MotionFlowConfig.small(**{**TINY_BACKBONE, **overrides})
 
 
 def tiny_vae_config(**overrides: Any) -> MotionFlowConfig:
@@ -62,11 +62,14 @@ def inputs(
     return latents, reference, plucker
 
 
-def orbit_trajectory(frames: int = 4, image_size: tuple[int, int] = SIZE, radius: float = 2.0) -> Trajectory:
-    """Cameras on an arc looking at the origin, intrinsics in pixels of `image_size`."""
+def orbit_trajectory(
+    frames: int = 4, image_size: tuple[int, int] = SIZE, radius: float = 2.0, rise: float = 0.0
+) -> Trajectory:
+    """Cameras on an arc looking at the origin (rising by `rise` per radian turned), intrinsics in pixels
+    of `image_size`."""
     angles = np.linspace(0, 0.6, frames)
     c2w = np.stack(
-        [look_at(np.array([radius * np.sin(a), 0.0, -radius * np.cos(a)]), np.zeros(3)) for a in angles]
+        [look_at(np.array([radius * np.sin(a), rise * a, -radius * np.cos(a)]), np.zeros(3)) for a in angles]
     )
     height, width = image_size
     intrinsics = np.array([[0.9 * width, 0, width / 2], [0, 0.9 * width, height / 2], [0, 0, 1.0]])
