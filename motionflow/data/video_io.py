@@ -14,6 +14,9 @@ from motionflow.errors import VideoError
 from motionflow.utils.io import atomic_path
 
 DEFAULT_FPS = 8
+PNG_COMPRESS_LEVEL = 1
+"""PNG is lossless at every level; level 1 writes a 16-frame 256x256 video about 6x faster than the
+default 6 (0.13 s vs 0.74 s here) for files about a third larger."""
 MP4_CRF = 12
 """Near-transparent quality, so that metrics on the MP4 barely differ from the frames it was made of."""
 
@@ -114,7 +117,7 @@ def write_frames(
     for index, frame in enumerate(frames):
         target = directory / name(index)
         with atomic_path(target) as temporary:
-            Image.fromarray(frame).save(temporary, format="PNG")
+            Image.fromarray(frame).save(temporary, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
         paths.append(target)
     return paths
 
