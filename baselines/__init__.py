@@ -1,6 +1,16 @@
 """Methods other than MotionFlow, behind one interface (`baselines.base.Method`) and one registry."""
 
-from baselines import animatediff, cameractrl, dynamicrafter, motionctrl, oracle, static, videocrafter, warp  # noqa: F401  (importing registers the methods)
+from baselines import (  # noqa: F401  (importing registers the methods)
+    animatediff,
+    cameractrl,
+    dynamicrafter,
+    motionctrl,
+    motionflow_method,
+    oracle,
+    static,
+    videocrafter,
+    warp,
+)
 from baselines.base import METHODS, Method, MethodRequirements
 
 __all__ = ["METHODS", "Method", "MethodRequirements"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import motionflow
-from bench.commands import check, dataset, pose, report, run, weights
+from bench.commands import check, dataset, generate, pose, report, run, train, weights
 
 app = typer.Typer(
     name="mfbench",
@@ -32,6 +32,8 @@ app.command("table")(run.table_command)
 app.command("check")(check.check_command)
 app.command("pose")(pose.pose_command)
 app.command("report")(report.report_command)
+app.command("generate")(generate.generate_command)
+app.command("train")(train.train_command)
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(weights.app, name="weights")
 

@@ -254,16 +254,24 @@ def table3(records: pd.DataFrame, with_paper: bool = False) -> Table:
 
 
 def table4(records: pd.DataFrame, with_paper: bool = False) -> Table:
-    """Ablations of MotionFlow: visual quality and camera alignment, RealEstate10K family."""
+    """Ablations of MotionFlow: visual quality and camera alignment, RealEstate10K-family datasets."""
     records = records[records["family"] == "re10k"]
     methods = [method for method in ABLATION_METHODS if method in set(records["method"])]
+    datasets = _datasets(records)
     estimators = sorted(set(records.loc[records["estimator"] != "", "estimator"]))
-    columns: list[Column] = [("Visual Quality", METRIC_LABELS[m]) for m in VISUAL_METRICS]
-    keys: list[CellKey] = [{"metric": m} for m in VISUAL_METRICS]
-    for estimator in estimators:
-        for metric in CAMERA_METRICS:
-            columns.append((f"Camera ({ESTIMATOR_LABELS.get(estimator, estimator)})", METRIC_LABELS[metric]))
-            keys.append({"metric": metric, "estimator": estimator})
+    columns: list[Column] = []
+    keys: list[CellKey] = []
+    for dataset in datasets or [""]:
+        prefix = _prefix(datasets, dataset)
+        for metric in VISUAL_METRICS:
+            columns.append(prefix + ("Visual Quality", METRIC_LABELS[metric]))
+            keys.append({"dataset": dataset, "metric": metric})
+        for estimator in estimators:
+            for metric in CAMERA_METRICS:
+                columns.append(
+                    prefix + (f"Camera ({ESTIMATOR_LABELS.get(estimator, estimator)})", METRIC_LABELS[metric])
+                )
+                keys.append({"dataset": dataset, "metric": metric, "estimator": estimator})
     table = Table("Table 4: ablation study", columns)
     _add_rows(table, records, methods, keys, label=lambda m: ABLATION_LABELS.get(m, METHOD_LABELS.get(m, m)))
     if with_paper:

@@ -42,9 +42,6 @@ from motionflow.models.video_denoiser import (
     check_training_stage,
     drop_condition,
 )
-from motionflow.models.video_denoiser import (
-    quiet_diffusers as _quiet_diffusers,  # noqa: F401  (the name motionflow.training.backbone imports)
-)
 
 
 @dataclass

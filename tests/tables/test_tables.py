@@ -159,3 +159,12 @@ def test_columns_no_source_provides_are_dropped(records):
     assert not any(column[0] == "Difficult" for column in table.columns)
     assert ("Basic", "FVD") not in table.columns  # no record of FVD at all
     assert ("Basic", "FID") in table.columns and ("Basic", "LPIPS") in table.columns  # not computed is kept
+
+
+def test_table4_separates_datasets_for_set_level_metrics(records):
+    two_datasets = pd.concat([records, records.assign(dataset="re10k-bundled")])
+    table = build_table(4, two_datasets)
+    fid = [column for column in table.columns if column[-1] == "FID"]
+    assert {column[0] for column in fid} == {"re10k-bundled", "synthetic-indoor"}
+    pooled = table.rows[0].cells[table.columns.index(("synthetic-indoor", "Visual Quality", "FID"))]
+    assert (pooled.value, pooled.n) == (40.0, 96)

@@ -1,0 +1,102 @@
+"""`motionflow`: a MotionFlow checkpoint folder behind the Method interface (the bundled small one by default).
+
+A variant (an ablation of Table 4, another training run) is another checkpoint folder under another
+name: `register_motionflow_variant("motionflow-no-refnet", "motionflow-small-no-refnet")`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from baselines.base import METHODS, Method, MethodRequirements
+from baselines.resize import fit_reference
+from motionflow.camera.trajectory import Trajectory
+from motionflow.checkpoints import DEFAULT_CHECKPOINT, checkpoint_path
+from motionflow.models.motionflow import WEIGHTS_NAME
+from motionflow.pipeline import MotionFlowPipeline
+from motionflow.utils.io import content_hash, sha256_file
+
+DEFAULT_STEPS = 25
+DEFAULT_GUIDANCE = 3.0
+
+
+def generation_size(
+    model_size: tuple[int, int], frame_size: tuple[int, int], multiple: int
+) -> tuple[int, int]:
+    """The model's height and the width that keeps the frame's aspect ratio, both multiples of `multiple`."""
+    height = max(multiple, round(model_size[0] / multiple) * multiple)
+    width = max(multiple, round(height * frame_size[1] / frame_size[0] / multiple) * multiple)
+    return height, width
+
+
+@METHODS.register("motionflow")
+class MotionFlowMethod(Method):
+    """Generates at the checkpoint's resolution (aspect ratio of the requested frames) and resizes the
+    video to the trajectory's frame size; the trajectory's intrinsics are rescaled to the generation size."""
+
+    name = "motionflow"
+    checkpoint = DEFAULT_CHECKPOINT
+    """Name of a bundled checkpoint folder (motionflow/checkpoints/<name>)."""
+    requirements = MethodRequirements()
+
+    def __init__(
+        self,
+        checkpoint_dir: str | Path | None = None,
+        steps: int = DEFAULT_STEPS,
+        guidance_scale: float = DEFAULT_GUIDANCE,
+        device: str | None = None,
+    ):
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.steps = steps
+        self.guidance_scale = guidance_scale
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self._pipeline: MotionFlowPipeline | None = None
+        self._weights_hash: str | None = None
+
+    def folder(self) -> Path:
+        """The checkpoint folder used (MissingWeightsError when a bundled one is absent)."""
+        return self.checkpoint_dir if self.checkpoint_dir is not None else checkpoint_path(self.checkpoint)
+
+    def fingerprint(self) -> str:
+        if self._weights_hash is None:
+            self._weights_hash = sha256_file(self.folder() / WEIGHTS_NAME)
+        return content_hash(self.name, self._weights_hash, self.steps, self.guidance_scale)
+
+    def pipeline(self) -> MotionFlowPipeline:
+        if self._pipeline is None:
+            self._pipeline = MotionFlowPipeline.from_pretrained(self.folder(), device=self.device)
+        return self._pipeline
+
+    def _generate(
+        self, reference_image: np.ndarray, trajectory: Trajectory, seed: int, ground_truth: np.ndarray | None
+    ) -> np.ndarray:
+        pipeline = self.pipeline()
+        model = pipeline.model
+        height, width = generation_size(model.config.image_size, trajectory.image_size, model.size_multiple)
+        video = pipeline(
+            reference_image,
+            trajectory,
+            seed=seed,
+            steps=self.steps,
+            guidance_scale=self.guidance_scale,
+            height=height,
+            width=width,
+        )
+        return np.stack([fit_reference(frame, trajectory.image_size) for frame in video])
+
+
+def register_motionflow_variant(name: str, checkpoint: str) -> type[MotionFlowMethod]:
+    """Registers method `name` running the bundled checkpoint folder `checkpoint`."""
+    variant = type(
+        f"MotionFlowMethod_{checkpoint.replace('-', '_')}",
+        (MotionFlowMethod,),
+        {
+            "name": name,
+            "checkpoint": checkpoint,
+            "__doc__": f"MotionFlow from the bundled checkpoint {checkpoint}.",
+        },
+    )
+    METHODS.register(name)(variant)
+    return variant

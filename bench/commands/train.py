@@ -1,0 +1,45 @@
+"""`mfbench train --config NAME|PATH --out DIR [--resume]`: a MotionFlow training run from a config file.
+
+On several GPUs or nodes, start the same command through accelerate, e.g.
+`accelerate launch --multi_gpu --num_processes 8 $(which mfbench) train --config paper --out runs/paper`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from motionflow.errors import MotionFlowError
+from motionflow.training import load_training_config, train
+
+
+def train_command(
+    config: Annotated[
+        str, typer.Option(help="Config name (configs/<name>.toml) or path to a TOML/JSON file.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Run directory: checkpoints, losses.csv, the trained model in OUT/model.")
+    ],
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in OUT from its latest checkpoint.")
+    ] = False,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Stop (after a checkpoint) once this many steps ran in this session; continue with --resume.",
+        ),
+    ] = None,
+) -> None:
+    """Train MotionFlow: the configured phases (pretraining stand-in, stage 1, stage 2) in order."""
+    try:
+        settings = load_training_config(config)
+        result = train(settings, out, resume=resume, max_steps=max_steps)
+    except (MotionFlowError, ValueError, FileNotFoundError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    if result.model is None:
+        typer.echo(f"stopped after {result.steps_this_session} steps; continue with --resume --out {out}")
+    else:
+        typer.echo(f"trained model: {result.model}")

@@ -1,0 +1,31 @@
+"""MotionFlow checkpoints shipped with the package: folders written by `MotionFlowPipeline.save_pretrained`
+(config.json, model.safetensors, scheduler/), each with a TRAINING.md saying how it was trained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from motionflow.errors import MissingWeightsError
+from motionflow.models.motionflow import WEIGHTS_NAME
+
+DEFAULT_CHECKPOINT = "motionflow-small"
+CHECKPOINTS_ROOT = Path(__file__).resolve().parent
+
+
+def bundled_checkpoints() -> list[str]:
+    """Names of the checkpoint folders shipped with the package."""
+    return sorted(
+        path.name for path in CHECKPOINTS_ROOT.iterdir() if path.is_dir() and (path / WEIGHTS_NAME).is_file()
+    )
+
+
+def checkpoint_path(name: str = DEFAULT_CHECKPOINT) -> Path:
+    """The folder of a bundled checkpoint; MissingWeightsError naming the ones that exist if absent."""
+    folder = CHECKPOINTS_ROOT / name
+    if not (folder / WEIGHTS_NAME).is_file():
+        available = ", ".join(bundled_checkpoints()) or "none"
+        raise MissingWeightsError(
+            f"bundled MotionFlow checkpoint {name!r} not found: expected {folder / WEIGHTS_NAME} "
+            f"(bundled checkpoints: {available}; train one with `mfbench train --config <config> --out DIR`)"
+        )
+    return folder

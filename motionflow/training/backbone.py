@@ -1,0 +1,170 @@
+"""The pretraining stand-ins: the VAE and the video backbone trained before MotionFlow's two stages.
+
+The paper starts from SD1.5 (with its VAE) and AnimateDiff. Where no such weights exist, a small VAE
+is trained first (configs with a VAE latent codec), then the small configuration's
+UNet and motion modules are trained together as an image-to-video denoiser without camera
+input: the AnimateDiff UNetMotionModel conditioned on the CLIP tokens of the reference image (the
+same cross-attention context MotionFlow gives it). The trained UNet and motion adapter are then the
+"pretrained" components MotionFlow is assembled from: the video network and, as in the paper, a copy
+of the UNet as the reference motion network."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from diffusers import AutoencoderKL, MotionAdapter, UNet2DConditionModel, UNetMotionModel
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from motionflow.models.components import MotionFlowComponents
+from motionflow.models.config import MotionFlowConfig
+from motionflow.models.image_encoders import ClipImageTokens
+from motionflow.models.latent_codec import build_latent_codec
+from motionflow.models.video_denoiser import quiet_diffusers
+from motionflow.utils.io import atomic_path
+
+BACKBONE_WEIGHTS = "backbone.safetensors"
+VAE_FOLDER = "vae"
+MOTION_MODULES = "motion_modules."
+
+
+def drop_condition(values: torch.Tensor, drop: torch.Tensor | None) -> torch.Tensor:
+    """Zeros (the null condition) for the samples where `drop` [B] is true."""
+    if drop is None:
+        return values
+    mask = torch.as_tensor(drop, dtype=torch.bool, device=values.device)
+    return torch.where(mask.reshape(-1, *[1] * (values.ndim - 1)), torch.zeros_like(values), values)
+
+
+class BackboneDenoiser(nn.Module):
+    """UNetMotionModel + frozen CLIP image tokens + the latent codec: noise prediction without cameras."""
+
+    def __init__(self, config: MotionFlowConfig, components: MotionFlowComponents):
+        super().__init__()
+        config = components.config_for(config)
+        self.config = config
+        self.codec = build_latent_codec(config.latent_codec, vae=components.vae)
+        self.codec.requires_grad_(False)
+        self.image_encoder = ClipImageTokens(
+            components.image_encoder, config.image_encoder_mean, config.image_encoder_std
+        )
+        self.image_encoder.requires_grad_(False)
+        with quiet_diffusers():
+            self.video_unet = UNetMotionModel.from_unet2d(components.unet, components.motion_adapter)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.video_unet.dtype
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        self.requires_grad_(False)
+        self.video_unet.requires_grad_(True)
+        return list(self.video_unet.parameters())
+
+    @torch.no_grad()
+    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w]."""
+        batch, num_frames = frames.shape[:2]
+        latents = self.codec.encode(frames.flatten(0, 1).to(self.dtype), generator)
+        return latents.unflatten(0, (batch, num_frames)).transpose(1, 2)
+
+    def forward(
+        self,
+        noisy_latents: torch.Tensor,
+        timesteps: torch.Tensor,
+        reference_image: torch.Tensor,
+        plucker: torch.Tensor | None = None,
+        *,
+        drop_image: torch.Tensor | None = None,
+        drop_camera: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The MotionFlowModel call signature; the cameras (`plucker`, `drop_camera`) are not used."""
+        num_frames = noisy_latents.shape[2]
+        reference = drop_condition(reference_image.to(self.dtype), drop_image)
+        with torch.no_grad():
+            tokens = self.image_encoder(reference)
+        context = tokens.repeat_interleave(num_frames, dim=0)
+        return self.video_unet(noisy_latents.to(self.dtype), timesteps, encoder_hidden_states=context).sample
+
+    def save(self, directory: str | Path) -> Path:
+        """backbone.safetensors + the MotionFlow config.json it belongs to."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {name: tensor.detach().contiguous().cpu() for name, tensor in self.state_dict().items()}
+        with atomic_path(directory / BACKBONE_WEIGHTS) as temporary:
+            save_file(state, temporary, metadata={"format": "pt"})
+        self.config.save(directory)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, components: MotionFlowComponents) -> BackboneDenoiser:
+        """A backbone saved by `save`, assembled on `components` (their weights are replaced)."""
+        directory = Path(directory)
+        backbone = cls(MotionFlowConfig.load(directory), components)
+        backbone.load_state_dict(load_file(directory / BACKBONE_WEIGHTS, device="cpu"), strict=True)
+        return backbone
+
+    def to_components(self, components: MotionFlowComponents) -> MotionFlowComponents:
+        """`components` with the trained UNet, motion adapter and the CLIP encoder used in pretraining."""
+        state = self.video_unet.state_dict()
+        unet = UNet2DConditionModel.from_config(components.unet.config)
+        unet.load_state_dict(
+            {key: value for key, value in state.items() if MOTION_MODULES not in key}, strict=True
+        )
+        adapter = MotionAdapter.from_config(components.motion_adapter.config)
+        adapter.load_state_dict(
+            {key: value for key, value in state.items() if MOTION_MODULES in key}, strict=True
+        )
+        return replace(
+            components, unet=unet, motion_adapter=adapter, image_encoder=self.image_encoder.encoder
+        )
+
+
+class AutoencoderTrainee(nn.Module):
+    """The small VAE in training: L1 reconstruction of sampled frames + a small KL term (SD's VAE
+    objective without its perceptual and adversarial terms, which need pretrained networks).
+
+    The decoder reconstructs from the posterior mean, the latent the codec encodes to: decoding
+    posterior samples, whose spread starts at 1, left a short run's reconstructions grey and blurred."""
+
+    def __init__(self, vae: AutoencoderKL, frames_per_step: int, kl_weight: float):
+        super().__init__()
+        self.vae = vae
+        self.frames_per_step = frames_per_step
+        self.kl_weight = kl_weight
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        self.requires_grad_(True)
+        return list(self.parameters())
+
+    def forward(self, frames: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """frames [B, F, 3, H, W] in [-1, 1] -> loss on `frames_per_step` random frames of each clip."""
+        flat = frames.flatten(0, 1)
+        count = min(self.frames_per_step, len(flat))
+        chosen = torch.randperm(len(flat), generator=generator)[:count].to(flat.device)
+        images = flat[chosen].to(self.vae.dtype)
+        posterior = self.vae.encode(images).latent_dist
+        reconstruction = self.vae.decode(posterior.mean).sample
+        return F.l1_loss(reconstruction.float(), images.float()) + self.kl_weight * posterior.kl().mean()
+
+    @torch.no_grad()
+    def calibrate(self, frames: torch.Tensor) -> float:
+        """Sets the VAE's scaling_factor to 1 / std of the latents of `frames` [N, 3, H, W] (unit-variance
+        latents, as SD's 0.18215 gives its VAE), and returns it."""
+        latents = self.vae.encode(frames.to(self.vae.dtype)).latent_dist.mode()
+        scale = float(1.0 / latents.float().std())
+        self.vae.register_to_config(scaling_factor=scale)
+        return scale
+
+    def save(self, directory: str | Path) -> Path:
+        """The VAE as a diffusers AutoencoderKL folder (directory/vae)."""
+        folder = Path(directory) / VAE_FOLDER
+        self.vae.save_pretrained(folder, safe_serialization=True)
+        return folder
+
+    @staticmethod
+    def load_vae(directory: str | Path) -> AutoencoderKL:
+        return AutoencoderKL.from_pretrained(Path(directory) / VAE_FOLDER)

@@ -1,0 +1,211 @@
+"""Training configuration: every setting of a run, read from a TOML or JSON file, with the seed.
+
+A run is a sequence of phases. `autoencoder` and `pretrain` stand in for the paper's pretrained SD1.5
+and AnimateDiff weights: the first trains the small VAE (configs with a VAE latent codec), the second
+the video backbone (spatial UNet + motion modules) as an image-conditioned video denoiser. `stage1`
+and `stage2` are the two stages of Section 3.6."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import tomllib
+
+from motionflow.models.config import MotionFlowConfig
+
+PhaseName = Literal["autoencoder", "pretrain", "stage1", "stage2"]
+PHASE_NAMES: tuple[str, ...] = ("autoencoder", "pretrain", "stage1", "stage2")
+STAND_IN_PHASES = ("autoencoder", "pretrain")
+CONFIG_SUFFIXES = (".toml", ".json")
+CONFIGS_FOLDER = "configs"
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    """One phase: `steps` optimizer steps of Adam at `learning_rate` (constant after `warmup_steps`)."""
+
+    name: PhaseName
+    steps: int
+    learning_rate: float
+    warmup_steps: int = 0
+
+    def __post_init__(self) -> None:
+        if self.name not in PHASE_NAMES:
+            raise ValueError(f"phase name must be one of {', '.join(PHASE_NAMES)}, got {self.name!r}")
+        if self.steps < 1 or self.learning_rate <= 0 or self.warmup_steps < 0:
+            raise ValueError(f"phase {self.name}: steps >= 1, learning_rate > 0, warmup_steps >= 0 required")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """`preset` "small" or "full" with keyword `overrides` of MotionFlowConfig.small / .full.
+
+    `init`: "random" (components built from the seed; the pretrain phase stands in for pretrained
+    weights), "pretrained" (the local SD1.5 / AnimateDiff / DINO / CLIP folders, see
+    `MotionFlowModel.from_pretrained_components`) or the path of a MotionFlow checkpoint folder."""
+
+    preset: Literal["small", "full"] = "small"
+    init: str = "random"
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def build_config(self) -> MotionFlowConfig:
+        if self.preset not in ("small", "full"):
+            raise ValueError(f"model preset must be 'small' or 'full', got {self.preset!r}")
+        factory = MotionFlowConfig.small if self.preset == "small" else MotionFlowConfig.full
+        overrides = {
+            key: tuple(value) if isinstance(value, list) else value for key, value in self.overrides.items()
+        }
+        return factory(**overrides)
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """Where clips come from and how they are sampled.
+
+    source "synthetic": scenes rendered on the fly, clip i with seed `seed_offset + i` (held-out
+    evaluation clips use seeds below `seed_offset`); `root`: a dataset folder in RealEstate10K or DL3DV
+    layout (a built synthetic dataset is one), `split` of it. `sampling`: the paper's trajectory sets
+    drawn per clip (basic: every 8th frame from a random start; difficult: the largest stride)."""
+
+    source: Literal["synthetic", "folder"] = "synthetic"
+    root: str = ""
+    split: str = "train"
+    image_size: tuple[int, int] = (128, 128)
+    num_frames: int = 16
+    sampling: tuple[str, ...] = ("basic", "difficult")
+    scenes: tuple[str, ...] = ("indoor", "outdoor")
+    path_weights: dict[str, float] = field(
+        default_factory=lambda: {"re10k": 0.6, "forward": 0.1, "sideways": 0.1, "orbit": 0.1, "rotation": 0.1}
+    )
+    source_frames: int = 200
+    seed_offset: int = 1000
+    num_clips: int = 100_000
+    num_workers: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_size", tuple(int(value) for value in self.image_size))
+        object.__setattr__(self, "sampling", tuple(self.sampling))
+        object.__setattr__(self, "scenes", tuple(self.scenes))
+        if self.source not in ("synthetic", "folder"):
+            raise ValueError(f"data source must be 'synthetic' or 'folder', got {self.source!r}")
+        if self.source == "folder" and not self.root:
+            raise ValueError("data source 'folder' needs data.root")
+        if self.num_frames < 2:
+            raise ValueError(f"data.num_frames must be at least 2, got {self.num_frames}")
+
+
+@dataclass(frozen=True)
+class OptimSettings:
+    """Batch per process, condition dropout for classifier-free guidance, gradient clipping, precision."""
+
+    batch_size: int = 1
+    drop_image_probability: float = 0.1
+    drop_camera_probability: float = 0.1
+    max_grad_norm: float = 1.0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    adam_epsilon: float = 1e-8
+    weight_decay: float = 0.0
+    mixed_precision: Literal["no", "fp16", "bf16"] = "no"
+    """Applies on GPUs only; a CPU run always trains in float32."""
+    checkpoint_every: int = 50
+    keep_checkpoints: int = 2
+    cpu_threads: int = 0
+    """torch threads on a CPU run (0: torch's default). One thread is fastest on a busy machine."""
+    autoencoder_frames: int = 8
+    """Frames of each clip the autoencoder phase reconstructs per step (drawn at random)."""
+    autoencoder_kl_weight: float = 1e-6
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
+        if self.batch_size < 1 or self.checkpoint_every < 1 or self.keep_checkpoints < 1:
+            raise ValueError("batch_size, checkpoint_every and keep_checkpoints must be >= 1")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    name: str
+    seed: int
+    phases: tuple[PhaseConfig, ...]
+    model: ModelSettings = field(default_factory=ModelSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    optim: OptimSettings = field(default_factory=OptimSettings)
+
+    def __post_init__(self) -> None:
+        names = [phase.name for phase in self.phases]
+        if not names:
+            raise ValueError("a training config needs at least one phase")
+        if names != sorted(names, key=PHASE_NAMES.index) or len(set(names)) != len(names):
+            raise ValueError(f"phases must be distinct and in the order {PHASE_NAMES}, got {names}")
+        stand_ins = [name for name in names if name in STAND_IN_PHASES]
+        if stand_ins and self.model.init != "random":
+            raise ValueError(
+                f"{stand_ins[0]} stands in for pretrained weights: it needs model.init = 'random'"
+            )
+        if "autoencoder" in names and self.model.build_config().latent_codec["type"] != "vae":
+            raise ValueError(
+                "the autoencoder phase needs a VAE latent codec (model.overrides.latent_codec = 'vae')"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self)))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainingConfig:
+        values = dict(values)
+        _reject_unknown(cls, values, "training config")
+        phases = tuple(_build(PhaseConfig, item, "phase") for item in values.pop("phases", ()))
+        sections = {
+            key: _build(kind, values.pop(key), key)
+            for key, kind in (("model", ModelSettings), ("data", DataSettings), ("optim", OptimSettings))
+            if key in values
+        }
+        return cls(phases=phases, **sections, **values)
+
+
+def _reject_unknown(kind: type, values: dict[str, Any], what: str) -> None:
+    unknown = sorted(set(values) - {item.name for item in fields(kind)})
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {', '.join(unknown)}")
+
+
+def _build(kind: type, values: dict[str, Any], what: str) -> Any:
+    _reject_unknown(kind, values, what)
+    return kind(**values)
+
+
+def config_search_folders() -> list[Path]:
+    """Where config names are looked up: ./configs, then the repository's configs folder."""
+    return [Path.cwd() / CONFIGS_FOLDER, Path(__file__).resolve().parents[2] / CONFIGS_FOLDER]
+
+
+def resolve_config_path(name_or_path: str | Path) -> Path:
+    """A config file path, or a name looked up as <name>.toml / <name>.json in `config_search_folders()`."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    candidates = [
+        folder / f"{name_or_path}{suffix}" for folder in config_search_folders() for suffix in CONFIG_SUFFIXES
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"training config {str(name_or_path)!r} not found: not a file, and none of "
+        + ", ".join(str(candidate) for candidate in candidates)
+    )
+
+
+def load_training_config(name_or_path: str | Path) -> TrainingConfig:
+    path = resolve_config_path(name_or_path)
+    text = path.read_text()
+    try:
+        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
+    try:
+        return TrainingConfig.from_dict(values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None

@@ -1,0 +1,57 @@
+"""The training objective: epsilon prediction (the paper's Eq. 2) with condition dropout for guidance."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from diffusers import DDPMScheduler
+from torch import nn
+
+from motionflow.pipeline import noise_schedule_config
+
+
+def training_scheduler() -> DDPMScheduler:
+    """The forward noising process the pipeline's sampler inverts (same betas and timesteps); the
+    sampler-only settings of the shared schedule are left out."""
+    accepted = set(inspect.signature(DDPMScheduler.__init__).parameters)
+    return DDPMScheduler(**{key: value for key, value in noise_schedule_config().items() if key in accepted})
+
+
+def step_generator(*stream: int) -> torch.Generator:
+    """A CPU generator fixed by integers (seed, phase, step, process): a step's noise, timesteps and
+    condition drops depend on nothing else, which is what makes a resumed run exact."""
+    seed = int(np.random.SeedSequence([int(value) for value in stream]).generate_state(1, dtype=np.uint64)[0])
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+def epsilon_loss(
+    model: nn.Module,
+    latents: torch.Tensor,
+    reference_image: torch.Tensor,
+    plucker: torch.Tensor,
+    scheduler: DDPMScheduler,
+    generator: torch.Generator,
+    drop_image_probability: float = 0.0,
+    drop_camera_probability: float = 0.0,
+) -> torch.Tensor:
+    """E ||eps - eps_theta(z_t, t, image, cameras)||^2 with t uniform over the training timesteps.
+
+    latents [B, C, F, h, w] (clean video latents), reference_image [B, 3, H, W], plucker [B, F, 6, H, W].
+    Each sample's image / camera condition is replaced by the null condition with the given
+    probabilities (classifier-free guidance at sampling)."""
+    batch = latents.shape[0]
+    device = latents.device
+    noise = torch.randn(latents.shape, generator=generator, dtype=torch.float32).to(device, latents.dtype)
+    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=generator).to(
+        device
+    )
+    drop_image = (torch.rand(batch, generator=generator) < drop_image_probability).to(device)
+    drop_camera = (torch.rand(batch, generator=generator) < drop_camera_probability).to(device)
+    noisy = scheduler.add_noise(latents, noise, timesteps)
+    prediction = model(
+        noisy, timesteps, reference_image, plucker, drop_image=drop_image, drop_camera=drop_camera
+    )
+    return F.mse_loss(prediction.float(), noise.float())

@@ -1,0 +1,466 @@
+"""Training runs: the pretraining stand-ins and the two stages of Section 3.6, through `accelerate`.
+
+One process (CPU or GPU) or many (`accelerate launch` on several GPUs or nodes: DDP, mixed precision on
+GPUs). A run directory holds everything:
+
+    <out>/training_config.json        the settings (a resumed run must have the same)
+    <out>/losses.csv                  phase, step, loss, learning_rate, grad_norm, seconds
+    <out>/summary.json                steps, wall time and last losses per phase, hardware
+    <out>/<phase>/checkpoint-<step>/  safetensors model + optimizer + RNG + step (latest few kept)
+    <out>/<phase>/model/              the phase's final weights (phase.json marks it complete)
+    <out>/model/                      the trained MotionFlow pipeline (MotionFlowPipeline.from_pretrained)
+
+`autoencoder` trains the small VAE and sets its latent scale; `pretrain` the video backbone on it.
+Stage 1 trains `MotionFlowModel.stage_parameters(1)` (trajectory encoder, semantic encoder and the new
+attention modules) with everything else frozen; stage 2 trains `stage_parameters(2)`. Adam, the
+epsilon loss of Eq. 2. Every step's randomness comes from (seed, phase, step, process), and the data
+order from (seed, phase), so `--resume` continues exactly as if the run had never stopped."""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator, DistributedDataParallelKwargs
+from diffusers import AutoencoderKL
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from torch import nn
+from torch.utils.data import DataLoader
+
+from motionflow.errors import MotionFlowError
+from motionflow.models.components import MotionFlowComponents
+from motionflow.models.config import MotionFlowConfig
+from motionflow.models.motionflow import MotionFlowModel
+from motionflow.pipeline import MotionFlowPipeline
+from motionflow.training.backbone import AutoencoderTrainee, BackboneDenoiser
+from motionflow.training.checkpoint import (
+    CHECKPOINT_PREFIX,
+    TrainingProgress,
+    checkpoint_folders,
+    load_checkpoint,
+    prune_checkpoints,
+    save_checkpoint,
+)
+from motionflow.training.config import STAND_IN_PHASES, PhaseConfig, TrainingConfig
+from motionflow.training.data import ClipItems, StepSampler, build_training_items
+from motionflow.training.losses import epsilon_loss, step_generator, training_scheduler
+from motionflow.utils.io import atomic_write_json, atomic_write_text
+
+CONFIG_FILE = "training_config.json"
+LOSSES_FILE = "losses.csv"
+SUMMARY_FILE = "summary.json"
+MODEL_FOLDER = "model"
+PHASE_MARKER = "phase.json"
+LOSS_COLUMNS = ("phase", "step", "loss", "learning_rate", "grad_norm", "seconds")
+CALIBRATION_CLIPS = 4
+"""Clips whose frames set the trained VAE's latent scale."""
+SUMMARY_WINDOW = 50
+"""Steps over which the summary averages a phase's last losses."""
+
+
+class TrainingError(MotionFlowError):
+    """A run that cannot start or continue (existing output without --resume, changed settings)."""
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """`model` is the trained pipeline folder, None when the run stopped early (resume it)."""
+
+    out: Path
+    model: Path | None
+    steps_this_session: int
+
+
+def cpu_model_name() -> str:
+    """The CPU model from /proc/cpuinfo where there is one, else what `platform` says."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def model_config_for(config: TrainingConfig) -> MotionFlowConfig:
+    """The model config, with the training image size and frame count as its generation defaults."""
+    model_config = config.model.build_config()
+    return replace(model_config, image_size=config.data.image_size, num_frames=config.data.num_frames)
+
+
+def _seeded_components(model_config: MotionFlowConfig, seed: int) -> MotionFlowComponents:
+    torch.manual_seed(seed)
+    return MotionFlowComponents.random(model_config)
+
+
+class LossLog:
+    """losses.csv (and TensorBoard scalars when the tensorboard package is installed)."""
+
+    def __init__(self, out: Path, keep_until: dict[str, int], write: bool):
+        """Rows of each phase up to `keep_until[phase]` survive (a resumed run redoes the later ones)."""
+        self.path = out / LOSSES_FILE
+        self.write = write
+        self.writer = None
+        if not write:
+            return
+        rows = []
+        if self.path.exists():
+            with self.path.open(newline="") as handle:
+                rows = [
+                    row
+                    for row in csv.DictReader(handle)
+                    if row["phase"] in keep_until and int(row["step"]) <= keep_until[row["phase"]]
+                ]
+        lines = [",".join(LOSS_COLUMNS)] + [",".join(row[column] for column in LOSS_COLUMNS) for row in rows]
+        atomic_write_text(self.path, "\n".join(lines) + "\n")
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            return
+        self.writer = SummaryWriter(str(out / "tensorboard"))
+
+    def add(
+        self, phase: str, step: int, loss: float, learning_rate: float, grad_norm: float, seconds: float
+    ) -> None:
+        if not self.write:
+            return
+        with self.path.open("a") as handle:
+            handle.write(f"{phase},{step},{loss:.6g},{learning_rate:.6g},{grad_norm:.6g},{seconds:.2f}\n")
+        if self.writer is not None:
+            self.writer.add_scalar(f"{phase}/loss", loss, step)
+            self.writer.add_scalar(f"{phase}/learning_rate", learning_rate, step)
+
+    def read(self, phase: str) -> list[float]:
+        if not self.path.exists():
+            return []
+        with self.path.open(newline="") as handle:
+            return [float(row["loss"]) for row in csv.DictReader(handle) if row["phase"] == phase]
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Progress]:
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, disable=not enabled) as bar:
+        yield bar
+
+
+def _single_thread_worker(_: int) -> None:
+    torch.set_num_threads(1)
+
+
+class Trainer:
+    def __init__(self, config: TrainingConfig, out: str | Path, resume: bool = False, progress: bool = True):
+        self.config = config
+        self.out = Path(out)
+        self.resume = resume
+        on_gpu = torch.cuda.is_available()
+        self.accelerator = Accelerator(
+            mixed_precision=config.optim.mixed_precision if on_gpu else "no",
+            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+        )
+        if self.accelerator.device.type == "cpu" and config.optim.cpu_threads:
+            torch.set_num_threads(config.optim.cpu_threads)
+        self.show_progress = progress and self.accelerator.is_main_process
+        self.model_config = model_config_for(config)
+        self.items: ClipItems = build_training_items(config.data, config.seed)
+        self.scheduler = training_scheduler()
+
+    # ------------------------------------------------------------------ run directory
+
+    def _prepare_output(self) -> None:
+        stored = self.out / CONFIG_FILE
+        settings = self.config.to_dict()
+        if stored.exists():
+            if not self.resume:
+                raise TrainingError(
+                    f"{self.out} already holds a training run; pass --resume to continue it or choose another --out"
+                )
+            if json.loads(stored.read_text()) != settings:
+                raise TrainingError(
+                    f"{stored}: the run was started with other settings; cannot resume with these"
+                )
+        elif self.accelerator.is_main_process:
+            atomic_write_json(stored, settings)
+        self.accelerator.wait_for_everyone()
+
+    def _phase_dir(self, phase: PhaseConfig) -> Path:
+        return self.out / phase.name
+
+    def _is_complete(self, phase: PhaseConfig) -> bool:
+        return (self._phase_dir(phase) / MODEL_FOLDER / PHASE_MARKER).is_file()
+
+    def _resume_points(self) -> dict[str, int]:
+        """Per phase, the step a restarted run continues from (losses logged after it are redone)."""
+        points = {}
+        for phase in self.config.phases:
+            if self._is_complete(phase):
+                points[phase.name] = phase.steps
+            else:
+                folders = checkpoint_folders(self._phase_dir(phase))
+                points[phase.name] = int(folders[-1].name[len(CHECKPOINT_PREFIX) :]) if folders else 0
+        return points
+
+    # ------------------------------------------------------------------ models
+
+    def _components(self) -> MotionFlowComponents:
+        """Components built from the seed, with the VAE of the autoencoder phase when the run has one."""
+        components = _seeded_components(self.model_config, self.config.seed)
+        autoencoder = [phase for phase in self.config.phases if phase.name == "autoencoder"]
+        if autoencoder:
+            vae = AutoencoderTrainee.load_vae(self._phase_dir(autoencoder[0]) / MODEL_FOLDER)
+            components = replace(components, vae=vae)
+        return components
+
+    def start_model(self, index: int) -> nn.Module:
+        """The model a phase starts from: built from the seed or the previous phase's result."""
+        phase = self.config.phases[index]
+        seed = self.config.seed
+        previous = self.config.phases[index - 1] if index > 0 else None
+        if phase.name == "autoencoder":
+            torch.manual_seed(seed)
+            vae = AutoencoderKL.from_config(self.model_config.latent_codec["vae"])
+            return AutoencoderTrainee(
+                vae, self.config.optim.autoencoder_frames, self.config.optim.autoencoder_kl_weight
+            )
+        if phase.name == "pretrain":
+            return BackboneDenoiser(self.model_config, self._components())
+        if previous is not None and previous.name == "pretrain":
+            components = self._components()
+            backbone = BackboneDenoiser.load(self._phase_dir(previous) / MODEL_FOLDER, components)
+            torch.manual_seed(seed + 1)
+            return MotionFlowModel(self.model_config, backbone.to_components(components))
+        if previous is not None and previous.name == "autoencoder":
+            components = self._components()
+            torch.manual_seed(seed + 1)
+            return MotionFlowModel(self.model_config, components)
+        if previous is not None:
+            return MotionFlowModel.from_pretrained(self._phase_dir(previous) / MODEL_FOLDER).train()
+        init = self.config.model.init
+        if init == "random":
+            torch.manual_seed(seed + 1)
+            return MotionFlowModel(self.model_config)
+        if init == "pretrained":
+            torch.manual_seed(seed + 1)
+            return MotionFlowModel.from_pretrained_components(config=self.model_config)
+        return MotionFlowModel.from_pretrained(init).train()
+
+    @staticmethod
+    def _trainable(model: nn.Module, phase: PhaseConfig) -> list[nn.Parameter]:
+        if isinstance(model, BackboneDenoiser | AutoencoderTrainee):
+            return model.trainable_parameters()
+        return model.set_trainable_stage(1 if phase.name == "stage1" else 2)
+
+    def _save_phase_model(self, model: nn.Module, phase: PhaseConfig, progress: TrainingProgress) -> None:
+        folder = self._phase_dir(phase) / MODEL_FOLDER
+        if isinstance(model, AutoencoderTrainee):
+            frames = torch.cat([self.items[index]["frames"] for index in range(CALIBRATION_CLIPS)])
+            model.calibrate(frames.to(self.accelerator.device))
+            model.save(folder)
+        elif isinstance(model, BackboneDenoiser):
+            model.save(folder)
+        else:
+            model.save_pretrained(folder)
+        atomic_write_json(
+            folder / PHASE_MARKER, {"phase": phase.name, "steps": progress.step, "seconds": progress.seconds}
+        )
+
+    # ------------------------------------------------------------------ training
+
+    def run(self, max_steps: int | None = None) -> TrainingResult:
+        """Runs the phases not complete yet; with `max_steps`, stops (after a checkpoint) once this many
+        optimizer steps were done in this call, to be continued with resume."""
+        self._prepare_output()
+        log = LossLog(self.out, self._resume_points(), write=self.accelerator.is_main_process)
+        budget = max_steps
+        done = 0
+        last_model: nn.Module | None = None
+        for index, phase in enumerate(self.config.phases):
+            if self._is_complete(phase):
+                continue
+            model, steps = self._run_phase(index, phase, log, None if budget is None else budget - done)
+            done += steps
+            if not self._is_complete(phase):
+                return TrainingResult(self.out, None, done)
+            last_model = model
+        final = self.out / MODEL_FOLDER
+        if self.accelerator.is_main_process:
+            self._write_summary(log)
+            if self.config.phases[-1].name not in STAND_IN_PHASES and (
+                last_model is not None or not final.is_dir()
+            ):
+                model = last_model if last_model is not None else self._load_last_stage()
+                MotionFlowPipeline(model.eval()).save_pretrained(final)
+        self.accelerator.wait_for_everyone()
+        return TrainingResult(self.out, final if final.is_dir() else None, done)
+
+    def _load_last_stage(self) -> MotionFlowModel:
+        return MotionFlowModel.from_pretrained(self._phase_dir(self.config.phases[-1]) / MODEL_FOLDER)
+
+    def _run_phase(
+        self, index: int, phase: PhaseConfig, log: LossLog, budget: int | None
+    ) -> tuple[nn.Module, int]:
+        accelerator, optim = self.accelerator, self.config.optim
+        phase_dir = self._phase_dir(phase)
+        model = self.start_model(index).to(accelerator.device)
+        parameters = self._trainable(model, phase)
+        optimizer = torch.optim.Adam(
+            parameters,
+            lr=phase.learning_rate,
+            betas=optim.adam_betas,
+            eps=optim.adam_epsilon,
+            weight_decay=optim.weight_decay,
+        )
+        progress = TrainingProgress(step=0, seconds=0.0)
+        folders = checkpoint_folders(phase_dir)
+        if self.resume and folders:
+            progress = load_checkpoint(folders[-1], model, optimizer)
+        model.train()
+        wrapped, optimizer = accelerator.prepare(model, optimizer)
+        end_step = phase.steps if budget is None else min(phase.steps, progress.step + max(budget, 0))
+        sampler = StepSampler(
+            len(self.items),
+            optim.batch_size,
+            seed=(self.config.seed, index),
+            start_step=progress.step,
+            end_step=end_step,
+            rank=accelerator.process_index,
+            world_size=accelerator.num_processes,
+        )
+        loader = DataLoader(
+            self.items,
+            batch_size=optim.batch_size,
+            sampler=sampler,
+            num_workers=self.config.data.num_workers,
+            worker_init_fn=_single_thread_worker,
+        )
+        step, started, steps_done = progress.step, time.monotonic(), 0
+        with _progress_bar(self.show_progress) as bar:
+            task = bar.add_task(phase.name, total=phase.steps, completed=step, loss="-")
+            for batch in loader:
+                learning_rate = phase.learning_rate * min(1.0, (step + 1) / max(phase.warmup_steps, 1))
+                for group in optimizer.param_groups:
+                    group["lr"] = learning_rate
+                loss, grad_norm = self._step(wrapped, optimizer, parameters, batch, index, step)
+                step += 1
+                steps_done += 1
+                seconds = progress.seconds + time.monotonic() - started
+                log.add(phase.name, step, loss, learning_rate, grad_norm, seconds)
+                bar.update(task, completed=step, loss=f"{loss:.4f}")
+                current = TrainingProgress(step=step, seconds=seconds)
+                if step % optim.checkpoint_every == 0 or step == end_step:
+                    self._checkpoint(model, optimizer, phase_dir, current)
+        if step == phase.steps and accelerator.is_main_process:
+            self._save_phase_model(
+                model, phase, TrainingProgress(step, progress.seconds + time.monotonic() - started)
+            )
+        accelerator.wait_for_everyone()
+        return model, steps_done
+
+    def _step(
+        self,
+        wrapped: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        parameters: list[nn.Parameter],
+        batch: dict[str, torch.Tensor],
+        phase_index: int,
+        step: int,
+    ) -> tuple[float, float]:
+        accelerator, optim = self.accelerator, self.config.optim
+        model = accelerator.unwrap_model(wrapped)
+        frames = batch["frames"].to(accelerator.device)
+        plucker = batch["plucker"].to(accelerator.device)
+        generator = step_generator(self.config.seed, phase_index, step, accelerator.process_index)
+        with accelerator.autocast():
+            if isinstance(model, AutoencoderTrainee):
+                loss = wrapped(frames, generator)
+            else:
+                loss = epsilon_loss(
+                    wrapped,
+                    model.encode_video(frames),
+                    frames[:, 0],
+                    plucker,
+                    self.scheduler,
+                    generator,
+                    optim.drop_image_probability,
+                    optim.drop_camera_probability,
+                )
+        accelerator.backward(loss)
+        grad_norm = accelerator.clip_grad_norm_(parameters, optim.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        mean_loss = accelerator.gather(loss.detach().reshape(1)).mean().item()
+        return mean_loss, float(grad_norm)
+
+    def _checkpoint(
+        self, model: nn.Module, optimizer: Any, phase_dir: Path, progress: TrainingProgress
+    ) -> None:
+        if self.accelerator.is_main_process:
+            raw_optimizer = getattr(optimizer, "optimizer", optimizer)
+            save_checkpoint(phase_dir / f"{CHECKPOINT_PREFIX}{progress.step}", model, raw_optimizer, progress)
+            prune_checkpoints(phase_dir, self.config.optim.keep_checkpoints)
+        self.accelerator.wait_for_everyone()
+
+    def _write_summary(self, log: LossLog) -> None:
+        phases = {}
+        for phase in self.config.phases:
+            marker = json.loads((self._phase_dir(phase) / MODEL_FOLDER / PHASE_MARKER).read_text())
+            losses = log.read(phase.name)
+            tail = losses[-SUMMARY_WINDOW:]
+            phases[phase.name] = {
+                "steps": marker["steps"],
+                "seconds": round(marker["seconds"], 1),
+                "learning_rate": phase.learning_rate,
+                "first_loss_mean": sum(losses[:SUMMARY_WINDOW]) / max(len(losses[:SUMMARY_WINDOW]), 1),
+                "last_loss_mean": sum(tail) / max(len(tail), 1),
+            }
+        device = self.accelerator.device
+        atomic_write_json(
+            self.out / SUMMARY_FILE,
+            {
+                "name": self.config.name,
+                "seed": self.config.seed,
+                "phases": phases,
+                "total_seconds": round(sum(item["seconds"] for item in phases.values()), 1),
+                "hardware": {
+                    "device": torch.cuda.get_device_name(device)
+                    if device.type == "cuda"
+                    else cpu_model_name(),
+                    "processes": self.accelerator.num_processes,
+                    "torch_threads": torch.get_num_threads(),
+                    "torch": torch.__version__,
+                },
+            },
+        )
+
+
+def train(
+    config: TrainingConfig,
+    out: str | Path,
+    resume: bool = False,
+    max_steps: int | None = None,
+    progress: bool = True,
+) -> TrainingResult:
+    """Trains (or continues, with resume) the run `config` describes into `out`."""
+    return Trainer(config, out, resume=resume, progress=progress).run(max_steps=max_steps)

@@ -1,0 +1,128 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from motionflow.camera.sampling import BASIC_STRIDE
+from motionflow.data.build import build_synthetic_dataset
+from motionflow.data.bundled import export_bundled_re10k
+from motionflow.data.video_io import read_video, write_video
+from motionflow.training.config import DataSettings
+from motionflow.training.data import FolderClipItems, StepSampler, SyntheticClipItems
+from motionflow.training.trainer import train
+from tests.training.helpers import tiny_training_config
+
+
+@pytest.fixture
+def re10k_folder(tmp_path):
+    """The bundled clips in RealEstate10K layout; the first has a broken camera file, the second only
+    8 frames (basic sampling of 2 frames needs 9)."""
+    export_bundled_re10k(tmp_path, split="train")
+    cameras, videos = tmp_path / "train" / "cameras", tmp_path / "train" / "videos"
+    names = sorted(path.stem for path in cameras.glob("*.txt"))
+    (cameras / f"{names[0]}.txt").write_text("https://example.com\n1 2 3 not numbers\n")
+    short = cameras / f"{names[1]}.txt"
+    short.write_text("\n".join(short.read_text().splitlines()[:9]) + "\n")
+    write_video(videos / f"{names[1]}.mp4", read_video(videos / f"{names[1]}.mp4")[:8])
+    return tmp_path, names
+
+
+def folder_settings(root, **overrides):
+    values = dict(
+        source="folder",
+        root=str(root),
+        split="train",
+        image_size=(32, 48),
+        num_frames=2,
+        sampling=("basic",),
+        num_workers=0,
+    )
+    values.update(overrides)
+    return DataSettings(**values)
+
+
+def test_a_clip_with_a_bad_camera_file_is_skipped_with_a_warning_naming_it(re10k_folder):
+    root, names = re10k_folder
+    items = FolderClipItems(folder_settings(root), seed=0)
+    with pytest.warns(UserWarning) as caught:
+        item = items[0]
+    assert names[0] in str(caught[0].message)
+    assert item["frames"].shape == (2, 3, 32, 48)
+    assert item["plucker"].shape == (2, 6, 32, 48)
+
+
+def test_a_clip_with_too_few_frames_is_skipped_with_a_warning_naming_it(re10k_folder):
+    root, names = re10k_folder
+    items = FolderClipItems(folder_settings(root), seed=0)
+    with pytest.warns(UserWarning, match=rf"{names[1]}.*{BASIC_STRIDE + 1} frames"):
+        items[1]
+
+
+def test_training_over_a_folder_with_bad_clips_completes(re10k_folder, tmp_path):
+    root, names = re10k_folder
+    config = tiny_training_config(
+        [{"name": "stage1", "steps": 2, "learning_rate": 1e-4}],
+        data={
+            "source": "folder",
+            "root": str(root),
+            "split": "train",
+            "num_frames": 2,
+            "sampling": ["basic"],
+        },
+        optim={"batch_size": 3},
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train(config, tmp_path / "run", progress=False)
+    assert result.model is not None
+    skipped = " ".join(str(warning.message) for warning in caught)
+    assert names[0] in skipped or names[1] in skipped
+
+
+def test_when_every_clip_is_unusable_the_error_says_so(re10k_folder):
+    root, _ = re10k_folder
+    items = FolderClipItems(folder_settings(root, num_frames=16), seed=0)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="no usable clip"):
+        items[0]
+
+
+def test_synthetic_items_depend_only_on_seed_and_index():
+    settings = DataSettings(image_size=(32, 32), num_frames=4, source_frames=40, num_workers=0)
+    first = SyntheticClipItems(settings, seed=1)[5]
+    again = SyntheticClipItems(settings, seed=1)[5]
+    other = SyntheticClipItems(settings, seed=1)[6]
+    assert torch.equal(first["frames"], again["frames"])
+    assert not torch.equal(first["frames"], other["frames"])
+    assert first["frames"].min() >= -1 and first["frames"].max() <= 1
+    assert torch.allclose(first["plucker"][0, 3:].norm(dim=0), torch.ones(32, 32), atol=1e-5)
+
+
+def test_the_step_sampler_resumes_where_it_stopped_and_splits_processes():
+    whole = list(StepSampler(7, 2, seed=(0, 1), start_step=0, end_step=6))
+    tail = list(StepSampler(7, 2, seed=(0, 1), start_step=4, end_step=6))
+    assert tail == whole[8:]
+    assert sorted(whole[:7]) == list(range(7))
+    rank0 = list(StepSampler(100, 2, seed=(0,), start_step=0, end_step=3, rank=0, world_size=2))
+    rank1 = list(StepSampler(100, 2, seed=(0,), start_step=0, end_step=3, rank=1, world_size=2))
+    assert not set(rank0) & set(rank1)
+    assert np.array_equal(
+        sorted(rank0 + rank1), sorted(StepSampler(100, 4, seed=(0,), start_step=0, end_step=3))
+    )
+
+
+def test_a_built_synthetic_dataset_in_dl3dv_layout_trains(tmp_path):
+    build_synthetic_dataset(
+        tmp_path / "dl3dv",
+        num_clips=2,
+        splits={"train": 1.0},
+        layout="dl3dv",
+        num_frames=12,
+        image_size=(32, 32),
+        progress=False,
+    )
+    settings = folder_settings(tmp_path / "dl3dv", image_size=(32, 32), num_frames=3, sampling=("difficult",))
+    items = FolderClipItems(settings, seed=0)
+    assert len(items) == 2
+    item = items[1]
+    assert item["frames"].shape == (3, 3, 32, 32) and item["plucker"].shape == (3, 6, 32, 32)

@@ -1,0 +1,75 @@
+import json
+
+import numpy as np
+from PIL import Image
+from typer.testing import CliRunner
+
+from bench.cli import app
+from motionflow.camera.trajectory_files import load_trajectory, write_trajectory
+from motionflow.data.video_io import read_frames, read_video
+from tests.models.helpers import orbit_trajectory
+
+runner = CliRunner()
+
+
+def _inputs(tmp_path, frames=4, size=(48, 64)):
+    image = tmp_path / "reference.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (*size, 3), dtype=np.uint8)).save(image)
+    trajectory = orbit_trajectory(frames=frames, image_size=size)
+    path = write_trajectory(tmp_path / "trajectory.json", trajectory)
+    return image, path, trajectory
+
+
+def test_generate_motionflow_from_an_image_and_a_trajectory_file(tmp_path):
+    image, path, trajectory = _inputs(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["generate", "--image", str(image), "--trajectory", str(path), "--out", str(out), "--steps", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    folder = out / "reference"
+    assert read_video(folder / "video.mp4").shape == (4, 48, 64, 3)
+    assert read_frames(folder / "frames").shape == (4, 48, 64, 3)
+    cameras = load_trajectory(folder / "cameras.txt", image_size=(48, 64))
+    np.testing.assert_allclose(cameras.relative().c2w, trajectory.relative().c2w, atol=1e-5)
+    listing = json.loads((out / "generations.json").read_text())
+    assert listing["method"] == "motionflow" and len(listing["videos"]) == 1
+
+
+def test_generate_works_for_any_registered_method_on_the_bundled_clips(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["generate", "--method", "oracle", "--dataset", "re10k", "--count", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = [path for path in out.iterdir() if path.is_dir()]
+    generated, truth = read_video(folder / "video.mp4"), read_video(folder / "ground_truth.mp4")
+    assert generated.shape == truth.shape == (16, 256, 384, 3)
+    assert (folder / "cameras.txt").is_file() and (folder / "reference.png").is_file()
+
+
+def test_an_unknown_method_fails_naming_the_known_ones(tmp_path):
+    image, path, _ = _inputs(tmp_path)
+    result = runner.invoke(
+        app, ["generate", "--method", "nope", "--image", str(image), "--trajectory", str(path)]
+    )
+    assert result.exit_code == 1
+    assert "nope" in result.output and "motionflow" in result.output
+
+
+def test_an_option_the_method_does_not_take_is_refused(tmp_path):
+    image, path, _ = _inputs(tmp_path)
+    result = runner.invoke(
+        app,
+        ["generate", "--method", "static", "--image", str(image), "--trajectory", str(path), "--steps", "3"],
+    )
+    assert result.exit_code == 1
+    assert "--steps" in result.output
+
+
+def test_image_and_dataset_are_exclusive(tmp_path):
+    image, path, _ = _inputs(tmp_path)
+    result = runner.invoke(
+        app, ["generate", "--image", str(image), "--trajectory", str(path), "--dataset", "re10k"]
+    )
+    assert result.exit_code != 0
