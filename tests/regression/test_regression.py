@@ -7,6 +7,7 @@ import pytest
 
 from bench import regression
 from bench.regression import compare, summarize
+from tests.record_rows import record
 
 
 def _summary(**changes) -> pd.DataFrame:
@@ -77,42 +78,14 @@ def test_missing_and_new_numbers_are_reported():
 def test_summarize_counts_failures_and_uses_set_level_n():
     records = pd.DataFrame(
         [
-            dict(
-                dataset="d",
-                family="re10k",
-                trajectory_set="basic",
-                clip=c,
-                method="m",
-                estimator="colmap",
-                trial=0,
-                metric="RotErr",
-                value=v,
-                status=s,
-                reason=r,
-                n=0,
-            )
-            for c, v, s, r in [
+            record(clip=clip, estimator="colmap", metric="RotErr", value=value, status=status, reason=reason)
+            for clip, value, status, reason in [
                 ("a", 0.2, "ok", ""),
                 ("b", 0.4, "ok", ""),
                 ("c", math.nan, "failed", "nothing"),
             ]
         ]
-        + [
-            dict(
-                dataset="d",
-                family="re10k",
-                trajectory_set="all",
-                clip="*",
-                method="m",
-                estimator="",
-                trial=0,
-                metric="fid",
-                value=30.0,
-                status="ok",
-                reason="",
-                n=32,
-            )
-        ]
+        + [record(trajectory_set="all", clip="*", metric="fid", value=30.0, n=32)]
     )
     summary = summarize(records).set_index("metric")
     assert summary.loc["RotErr", "value"] == pytest.approx(0.3)

@@ -10,6 +10,7 @@ from bench.runs.layout import RECORD_COLUMNS, RunLayout, VideoKey
 from bench.runs.records import load_run_records, merge_records
 from bench.runs.runner import RunError, run_suite
 from bench.runs.stages import generation_cache_key
+from tests.record_rows import record
 
 
 def _meta(layout: RunLayout, method: str, key: VideoKey) -> dict:
@@ -76,20 +77,7 @@ def test_generation_cache_key_follows_the_method_fingerprint(tiny_suite):
 
 
 def test_merge_keeps_the_latest_row_per_key():
-    row = dict(
-        dataset="d",
-        family="re10k",
-        trajectory_set="basic",
-        clip="c",
-        method="m",
-        estimator="",
-        trial=0,
-        metric="psnr",
-        value=1.0,
-        status="ok",
-        reason="",
-        n=0,
-    )
+    row = record(value=1.0)
     old = pd.DataFrame([row])
     new = pd.DataFrame([row | {"value": 2.0}])
     merged = merge_records([old, new])

@@ -1,41 +1,22 @@
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
 
 from bench.tables import build_table
 from bench.tables.build import measured_cell
 from bench.tables.layout import Cell, Table, to_csv, to_latex, to_markdown
-
-
-def _row(**fields) -> dict:
-    base = dict(
-        dataset="synthetic-indoor",
-        family="re10k",
-        trajectory_set="basic",
-        clip="c0",
-        method="static",
-        estimator="",
-        trial=0,
-        metric="psnr",
-        value=math.nan,
-        status="ok",
-        reason="",
-        n=0,
-    )
-    return base | fields
+from tests.record_rows import record
 
 
 @pytest.fixture
 def records() -> pd.DataFrame:
     rows = []
     for clip, (rot, psnr) in {"c0": (0.2, 10.0), "c1": (0.4, 14.0), "c2": (None, 12.0)}.items():
-        rows.append(_row(clip=clip, method="motionflow", metric="psnr", value=psnr))
+        rows.append(record(clip=clip, method="motionflow", metric="psnr", value=psnr))
         if rot is None:
             rows.append(
-                _row(
+                record(
                     clip=clip,
                     method="motionflow",
                     estimator="colmap",
@@ -45,9 +26,11 @@ def records() -> pd.DataFrame:
                 )
             )
         else:
-            rows.append(_row(clip=clip, method="motionflow", estimator="colmap", metric="RotErr", value=rot))
+            rows.append(
+                record(clip=clip, method="motionflow", estimator="colmap", metric="RotErr", value=rot)
+            )
         rows.append(
-            _row(
+            record(
                 clip=clip,
                 method="motionflow",
                 metric="lpips",
@@ -55,9 +38,11 @@ def records() -> pd.DataFrame:
                 reason="not computed: alexnet missing",
             )
         )
-    rows.append(_row(clip="*", method="motionflow", metric="fid", value=50.0, n=48, trajectory_set="basic"))
-    rows.append(_row(clip="*", method="motionflow", metric="fid", value=40.0, n=96, trajectory_set="all"))
-    rows.append(_row(dataset="synthetic-outdoor", family="dl3dv", clip="o0", method="motionflow", value=9.0))
+    rows.append(record(clip="*", method="motionflow", metric="fid", value=50.0, n=48, trajectory_set="basic"))
+    rows.append(record(clip="*", method="motionflow", metric="fid", value=40.0, n=96, trajectory_set="all"))
+    rows.append(
+        record(dataset="synthetic-outdoor", family="dl3dv", clip="o0", method="motionflow", value=9.0)
+    )
     return pd.DataFrame(rows)
 
 
@@ -77,7 +62,7 @@ def test_cell_is_the_mean_over_successful_videos_with_failures_counted(records):
 
 def test_trials_of_a_video_are_averaged_before_videos(records):
     extra = pd.DataFrame(
-        [_row(clip="c0", method="motionflow", estimator="colmap", metric="RotErr", value=0.4, trial=1)]
+        [record(clip="c0", method="motionflow", estimator="colmap", metric="RotErr", value=0.4, trial=1)]
     )
     cell = measured_cell(
         pd.concat([records, extra]),
