@@ -205,6 +205,11 @@ def known_intrinsics(video: VideoSource) -> tuple[np.ndarray | None, str | None]
     return trajectory.intrinsics, None
 
 
+def trials_of(estimator: type[PoseEstimator], trials: int) -> int:
+    """How many trials an estimator runs: `trials` for a stochastic one, 1 for a deterministic one."""
+    return trials if estimator.is_stochastic else 1
+
+
 def plan_jobs(
     videos: Sequence[VideoSource],
     estimator: PoseEstimator,
@@ -216,7 +221,7 @@ def plan_jobs(
     """One job per (video, trial); deterministic estimators get one trial whatever `trials` says."""
     if trials < 1:
         raise PoseBatchError(f"trials must be at least 1, got {trials}")
-    trial_count = trials if estimator.is_stochastic else 1
+    trial_count = trials_of(type(estimator), trials)
     settings = estimator.settings.to_dict()
     jobs = []
     for video in videos:

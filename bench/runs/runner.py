@@ -29,7 +29,7 @@ from bench.metrics.camera import camera_metrics
 from bench.metrics.presets import camera_preset
 from bench.metrics.result import MetricResult
 from bench.metrics.suite import VisualMetricSuite
-from bench.pose_runner import VideoSource, estimate_videos, read_record
+from bench.pose_runner import VideoSource, estimate_videos, read_record, trials_of
 from bench.report import write_report
 from bench.runs.artifacts import read_video_folder
 from bench.runs.clips import ClipPlan, ClipSource, make_source
@@ -45,7 +45,7 @@ from bench.runs.records import (
 )
 from bench.runs.stages import generate_for_clip, materialize_clip, video_key
 from bench.runs.suites import SourceSpec, Suite
-from bench.sfm_adapters import create_estimator
+from bench.sfm_adapters import ESTIMATORS, create_estimator
 from bench.tables import build_table
 from bench.tables.build import POOLED_SET
 from bench.tables.layout import RENDERERS
@@ -310,8 +310,7 @@ def _camera_rows(
     for estimator, reason in participants.unavailable_estimators.items():
         yield from _not_computed_rows(item, method, preset.metrics, reason, estimator)
     for estimator in participants.estimators:
-        trials = suite.trials if create_estimator(estimator).is_stochastic else 1
-        for trial in range(trials):
+        for trial in range(trials_of(ESTIMATORS.get(estimator), suite.trials)):
             estimate = read_record(layout.pose_file(estimator, method, key, trial)).estimate
             if preset.reference == "annotation":
                 reference_c2w, reference_registered = trajectory.c2w, np.ones(len(trajectory), dtype=bool)
