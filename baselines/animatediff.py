@@ -17,4 +17,5 @@ ANIMATEDIFF_CHECKPOINT = checkpoint_spec("animatediff")
 class AnimateDiffMethod(BaselineCheckpointMethod):
     name = "animatediff"
     weights = ANIMATEDIFF_CHECKPOINT
+    bundled_checkpoint = "animatediff-small"
     requirements = MethodRequirements(weights=(ANIMATEDIFF_CHECKPOINT.name,), uses_camera=False)

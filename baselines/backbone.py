@@ -163,18 +163,25 @@ full: SD1.5 + AnimateDiff + CLIP ViT-L/14 (the paper's backbone)."""
 
 def baseline_config(method: str, size: str = "small", **backbone_overrides: Any) -> BaselineConfig:
     """The configuration of a baseline method at "small" (MotionFlow-small's backbone) or "full" size."""
-    if method not in BASELINE_METHODS:
-        raise KeyError(f"unknown baseline {method!r}; known: {', '.join(BASELINE_METHODS)}")
     if size not in BACKBONE_SIZES:
         raise ValueError(f"size must be 'small' or 'full', got {size!r}")
+    return baseline_config_for(method, BACKBONE_SIZES[size](**backbone_overrides))
+
+
+def baseline_config_for(method: str, backbone: MotionFlowConfig) -> BaselineConfig:
+    """The configuration of a baseline method on a given backbone config."""
+    if method not in BASELINE_METHODS:
+        raise KeyError(f"unknown baseline {method!r}; known: {', '.join(BASELINE_METHODS)}")
     camera_control, image_latent_condition = BASELINE_METHODS[method]
-    return BaselineConfig(BACKBONE_SIZES[size](**backbone_overrides), camera_control, image_latent_condition)
+    return BaselineConfig(backbone, camera_control, image_latent_condition)
 
 
 class CameraControl(nn.Module, ABC):
     """A camera module plugged into the motion modules of the backbone's UNetMotionModel."""
 
     name: ClassVar[str]
+    input_kind: ClassVar[str] = "plucker"
+    """Which camera input the control takes (`motionflow.models.inputs.CAMERA_INPUT_KINDS`)."""
 
     def __init__(self, config: BaselineConfig, bank: CameraBank):
         super().__init__()
@@ -334,6 +341,11 @@ class BaselineModel(VideoDenoiser):
         if self.camera_control is not None and self.camera_control.max_frames is not None:
             limits.append(self.camera_control.max_frames)
         return min(limits)
+
+    @property
+    def camera_input_kind(self) -> str | None:
+        """The training items' camera input this model takes (None: no camera control)."""
+        return None if self.camera_control is None else self.camera_control.input_kind
 
     def camera_input(self, trajectory: Trajectory, size: tuple[int, int]) -> torch.Tensor | None:
         """The camera input [F, ...] this model takes for a trajectory at generation size (H, W); None for

@@ -263,6 +263,7 @@ CAMERACTRL_IC_CHECKPOINT = checkpoint_spec("cameractrl+ic")
 class CameraCtrlMethod(BaselineCheckpointMethod):
     name = "cameractrl"
     weights = CAMERACTRL_CHECKPOINT
+    bundled_checkpoint = "cameractrl-small"
     requirements = MethodRequirements(weights=(CAMERACTRL_CHECKPOINT.name,))
 
 
@@ -270,4 +271,5 @@ class CameraCtrlMethod(BaselineCheckpointMethod):
 class CameraCtrlImageConditionedMethod(BaselineCheckpointMethod):
     name = "cameractrl+ic"
     weights = CAMERACTRL_IC_CHECKPOINT
+    bundled_checkpoint = "cameractrl-ic-small"
     requirements = MethodRequirements(weights=(CAMERACTRL_IC_CHECKPOINT.name,))

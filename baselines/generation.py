@@ -20,12 +20,14 @@ from baselines.backbone import WEIGHTS_NAME, BaselineConfig, BaselineModel
 from baselines.base import Method
 from baselines.resize import fit_reference
 from motionflow.camera.trajectory import Trajectory
+from motionflow.checkpoints import checkpoint_path
 from motionflow.errors import FrameCountError, MissingWeightsError
 from motionflow.models.config import CONFIG_NAME
 from motionflow.models.inputs import image_to_tensor, video_to_uint8
+from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import combine_guidance, guidance_variants, noise_schedule_config
-from motionflow.utils.io import content_hash, sha256_file
-from motionflow.weights import WeightSpec, register_weights, weights_path
+from motionflow.utils.io import content_hash
+from motionflow.weights import WeightSpec, expected_path, missing_message, register_weights
 
 DEFAULT_STEPS = 25
 DEFAULT_GUIDANCE = 3.0
@@ -131,10 +133,13 @@ def checkpoint_spec(method: str) -> WeightSpec:
 
 
 class BaselineCheckpointMethod(Method):
-    """A baseline on the shared backbone, generated from its checkpoint folder: the registered one under
-    the weights root, or the folder given. Subclasses set `name`, `weights` and `requirements`."""
+    """A baseline on the shared backbone, generated from its checkpoint folder: the folder given, else the
+    registered one under the weights root, else the one shipped with the package. Subclasses set `name`,
+    `weights`, `requirements` and, when one is shipped, `bundled_checkpoint`."""
 
     weights: ClassVar[WeightSpec]
+    bundled_checkpoint: ClassVar[str | None] = None
+    """Name of the checkpoint folder shipped with the package (motionflow/checkpoints/<name>), if any."""
 
     def __init__(
         self,
@@ -151,32 +156,42 @@ class BaselineCheckpointMethod(Method):
         self._fingerprint: str | None = None
 
     def checkpoint_path(self) -> Path:
-        """The checkpoint folder; MissingWeightsError when it is not there."""
-        if self.checkpoint_dir is None:
-            return weights_path(self.weights.name)
-        if not self.checkpoint_dir.is_dir():
+        """The checkpoint folder; MissingWeightsError naming the places looked in when there is none."""
+        if self.checkpoint_dir is not None:
+            if not self.checkpoint_dir.is_dir():
+                raise MissingWeightsError(
+                    f"{self.name} checkpoint folder {self.checkpoint_dir} not found ({self.weights.source})"
+                )
+            return self.checkpoint_dir
+        registered = expected_path(self.weights.name)
+        if registered.exists():
+            return registered
+        if self.bundled_checkpoint is None:
+            raise MissingWeightsError(missing_message(self.weights, registered))
+        try:
+            return checkpoint_path(self.bundled_checkpoint)
+        except MissingWeightsError as error:
             raise MissingWeightsError(
-                f"{self.name} checkpoint folder {self.checkpoint_dir} not found ({self.weights.source})"
-            )
-        return self.checkpoint_dir
+                f"{missing_message(self.weights, registered)} Also looked in the package: {error}"
+            ) from None
 
     def check_available(self) -> None:
-        """The folder holds a checkpoint of this method (config and weights)."""
-        folder = self.checkpoint_path()
-        config = BaselineConfig.load(folder)
-        if config.method != self.name:
-            raise ValueError(f"{folder} holds a {config.method!r} checkpoint, not {self.name!r}")
-        if not (folder / WEIGHTS_NAME).is_file():
-            raise MissingWeightsError(f"{folder / WEIGHTS_NAME} not found ({self.weights.source})")
+        """The folder holds a checkpoint of this method: its config, its weights and, for a bundled
+        checkpoint, the shared file it names (what the fingerprint reads)."""
+        self.fingerprint()
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:
-            self.check_available()
             folder = self.checkpoint_path()
+            config = BaselineConfig.load(folder)
+            if config.method != self.name:
+                raise ValueError(f"{folder} holds a {config.method!r} checkpoint, not {self.name!r}")
+            if not (folder / WEIGHTS_NAME).is_file():
+                raise MissingWeightsError(f"{folder / WEIGHTS_NAME} not found ({self.weights.source})")
             self._fingerprint = content_hash(
                 self.name,
                 (folder / CONFIG_NAME).read_text(),
-                sha256_file(folder / WEIGHTS_NAME),
+                checkpoint_weights_hash(folder),
                 self.steps,
                 self.guidance_scale,
             )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from diffusers import UNetMotionModel
 from torch import nn
@@ -28,22 +27,14 @@ from torch import nn
 from baselines.backbone import CAMERA_CONTROLS, CameraBank, CameraControl, motion_blocks
 from baselines.base import METHODS, MethodRequirements
 from baselines.generation import BaselineCheckpointMethod, checkpoint_spec
-from motionflow.camera.poses import invert_rigid
 from motionflow.camera.trajectory import Trajectory
 from motionflow.models.config import MotionFlowConfig
-
-POSE_CHANNELS = 12
-
-
-def relative_pose_vectors(trajectory: Trajectory) -> np.ndarray:
-    """[F, 12]: each frame's world-to-camera [R|t] relative to the first camera, rows flattened."""
-    w2c = invert_rigid(trajectory.relative().c2w)
-    return w2c[:, :3, :].reshape(len(trajectory), POSE_CHANNELS)
+from motionflow.models.inputs import POSE_VECTOR_CHANNELS, pose_vector_input
 
 
 def identity_projection(width: int) -> nn.Linear:
     """Linear(width + 12, width) computing the first `width` inputs unchanged."""
-    projection = nn.Linear(width + POSE_CHANNELS, width)
+    projection = nn.Linear(width + POSE_VECTOR_CHANNELS, width)
     with torch.no_grad():
         projection.weight.zero_()
         projection.weight.diagonal().fill_(1.0)
@@ -78,16 +69,17 @@ class PoseProjectionHooks:
 @CAMERA_CONTROLS.register("motionctrl")
 class MotionCtrlControl(CameraControl):
     name = "motionctrl"
+    input_kind = "pose_vectors"
 
     @classmethod
     def default_settings(cls, backbone: MotionFlowConfig) -> dict[str, Any]:
         return {}
 
     def camera_input(self, trajectory: Trajectory, size: tuple[int, int]) -> torch.Tensor:
-        return torch.from_numpy(relative_pose_vectors(trajectory)).float()
+        return pose_vector_input(trajectory, size)
 
     def check_input(self, camera: torch.Tensor, size: tuple[int, int]) -> None:
-        if camera.ndim != 3 or camera.shape[2] != POSE_CHANNELS:
+        if camera.ndim != 3 or camera.shape[2] != POSE_VECTOR_CHANNELS:
             raise ValueError(f"MotionCtrl takes relative poses [B, F, 12], got {tuple(camera.shape)}")
 
     def encode(self, camera: torch.Tensor) -> torch.Tensor:
@@ -122,4 +114,5 @@ MOTIONCTRL_CHECKPOINT = checkpoint_spec("motionctrl")
 class MotionCtrlMethod(BaselineCheckpointMethod):
     name = "motionctrl"
     weights = MOTIONCTRL_CHECKPOINT
+    bundled_checkpoint = "motionctrl-small"
     requirements = MethodRequirements(weights=(MOTIONCTRL_CHECKPOINT.name,))

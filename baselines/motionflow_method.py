@@ -1,7 +1,8 @@
 """`motionflow`: a MotionFlow checkpoint folder behind the Method interface (the bundled small one by default).
 
 A variant (an ablation of Table 4, another training run) is another checkpoint folder under another
-name: `register_motionflow_variant("motionflow-no-refnet", "motionflow-small-no-refnet")`."""
+name: `register_motionflow_variant("motionflow-no-refnet", "motionflow-small-no-refnet")`; the Table 4
+ablations are registered here."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from baselines.base import METHODS, Method, MethodRequirements
 from baselines.resize import fit_reference
 from motionflow.camera.trajectory import Trajectory
 from motionflow.checkpoints import DEFAULT_CHECKPOINT, checkpoint_path
-from motionflow.models.motionflow import WEIGHTS_NAME
+from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import MotionFlowPipeline
-from motionflow.utils.io import content_hash, sha256_file
+from motionflow.utils.io import content_hash
 
 DEFAULT_STEPS = 25
 DEFAULT_GUIDANCE = 3.0
@@ -59,9 +60,14 @@ class MotionFlowMethod(Method):
         """The checkpoint folder used (MissingWeightsError when a bundled one is absent)."""
         return self.checkpoint_dir if self.checkpoint_dir is not None else checkpoint_path(self.checkpoint)
 
+    def check_available(self) -> None:
+        """The checkpoint's weights are there (a bundled one's shared file too, the one it names): what the
+        fingerprint reads."""
+        self.fingerprint()
+
     def fingerprint(self) -> str:
         if self._weights_hash is None:
-            self._weights_hash = sha256_file(self.folder() / WEIGHTS_NAME)
+            self._weights_hash = checkpoint_weights_hash(self.folder())
         return content_hash(self.name, self._weights_hash, self.steps, self.guidance_scale)
 
     def pipeline(self) -> MotionFlowPipeline:
@@ -100,3 +106,15 @@ def register_motionflow_variant(name: str, checkpoint: str) -> type[MotionFlowMe
     )
     METHODS.register(name)(variant)
     return variant
+
+
+ABLATIONS: dict[str, type[MotionFlowMethod]] = {
+    name: register_motionflow_variant(name, checkpoint)
+    for name, checkpoint in (
+        ("motionflow-no-refnet", "motionflow-small-no-refnet"),
+        ("motionflow-no-semantic", "motionflow-small-no-semantic"),
+        ("motionflow-no-sd-init", "motionflow-small-no-sd-init"),
+    )
+}
+"""Table 4: MotionFlow-small trained without the reference motion network, without the semantic
+extractor, and with a reference motion network not initialised from Stable Diffusion."""

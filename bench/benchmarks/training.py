@@ -22,11 +22,11 @@ from baselines.motionflow_method import MotionFlowMethod
 from motionflow.data.synthetic import render_synthetic_clip
 from motionflow.models import MotionFlowComponents, MotionFlowModel
 from motionflow.training import BackboneDenoiser, epsilon_loss, load_training_config, training_scheduler
-from motionflow.training.data import to_training_item
+from motionflow.training.data import fit_to_size, to_training_item
 from motionflow.training.losses import step_generator
 from motionflow.training.trainer import model_config_for
 
-CONFIG = "small"
+CONFIG = "motionflow-small"
 TIMED_STEPS = 3
 
 
@@ -57,7 +57,7 @@ def main() -> None:
     config = load_training_config(CONFIG)
     model_config = model_config_for(config)
     clip = render_synthetic_clip("indoor", "re10k", config.data.num_frames, config.data.image_size, seed=0)
-    batch = to_training_item(clip.frames, clip.trajectory, config.data.image_size)
+    batch = to_training_item(*fit_to_size(clip.frames, clip.trajectory, config.data.image_size))
     print(
         f"training config {CONFIG!r}: batch {config.optim.batch_size}, {config.data.num_frames} frames at "
         f"{config.data.image_size[0]}x{config.data.image_size[1]}, {torch.get_num_threads()} CPU thread(s)"

@@ -1,5 +1,7 @@
-"""MotionFlow checkpoints shipped with the package: folders written by `MotionFlowPipeline.save_pretrained`
-(config.json, model.safetensors, scheduler/), each with a TRAINING.md saying how it was trained."""
+"""Checkpoints shipped with the package: MotionFlow folders written by `MotionFlowPipeline.save_pretrained`
+(config.json, model.safetensors, scheduler/) and baseline folders (`BaselineModel.save_pretrained`), each
+with a TRAINING.md saying how it was trained; in the bundled form of `motionflow.checkpoints.bundle`, their
+frozen tensors in a shared folder (small-shared/, not a checkpoint itself)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def checkpoint_path(name: str = DEFAULT_CHECKPOINT) -> Path:
     if not (folder / WEIGHTS_NAME).is_file():
         available = ", ".join(bundled_checkpoints()) or "none"
         raise MissingWeightsError(
-            f"bundled MotionFlow checkpoint {name!r} not found: expected {folder / WEIGHTS_NAME} "
+            f"bundled checkpoint {name!r} not found: expected {folder / WEIGHTS_NAME} "
             f"(bundled checkpoints: {available}; train one with `mfbench train --config <config> --out DIR`)"
         )
     return folder

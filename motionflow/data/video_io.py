@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import NamedTuple
 
-import av
 import numpy as np
 from PIL import Image
 
@@ -31,6 +31,13 @@ def check_video_array(frames: np.ndarray) -> np.ndarray:
     return frames
 
 
+def _pyav() -> ModuleType:
+    """PyAV, imported when an MP4 is read or written: frame folders and training need no FFmpeg."""
+    import av
+
+    return av
+
+
 def read_video(path: str | Path) -> np.ndarray:
     """Decodes every frame of a video file (or a folder of PNG frames) to uint8 [F, H, W, 3]."""
     path = Path(path)
@@ -38,6 +45,7 @@ def read_video(path: str | Path) -> np.ndarray:
         return read_frames(path)
     if not path.is_file():
         raise VideoError(f"{path}: video file not found")
+    av = _pyav()
     try:
         with av.open(str(path)) as container:
             frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
@@ -68,6 +76,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         return VideoInfo(len(paths), height, width)
     if not path.is_file():
         raise VideoError(f"{path}: video file not found")
+    av = _pyav()
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -88,6 +97,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: int = DEFAULT_FPS) ->
     pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
     if pad_h or pad_w:
         frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+    av = _pyav()
     with atomic_path(path) as temporary, av.open(str(temporary), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.height, stream.width = frames.shape[1], frames.shape[2]

@@ -1,4 +1,5 @@
-"""Model inputs from user data: reference images to [-1, 1] tensors, trajectories to Plücker rays.
+"""Model inputs from user data: reference images to [-1, 1] tensors, trajectories to camera inputs
+(Plücker rays; MotionCtrl's flattened relative poses).
 
 Training and inference both go through these, so the camera conventions cannot drift apart."""
 
@@ -10,6 +11,7 @@ import torch.nn.functional as F
 
 from motionflow.camera.intrinsics import scale_intrinsics
 from motionflow.camera.plucker import plucker_embedding
+from motionflow.camera.poses import invert_rigid
 from motionflow.camera.trajectory import Trajectory
 
 
@@ -43,6 +45,25 @@ def trajectory_plucker(trajectory: Trajectory, size: tuple[int, int]) -> torch.T
         torch.from_numpy(relative.c2w), torch.from_numpy(intrinsics), image_size=tuple(size)
     )
     return rays.float()
+
+
+POSE_VECTOR_CHANNELS = 12
+
+
+def relative_pose_vectors(trajectory: Trajectory) -> np.ndarray:
+    """[F, 12]: each frame's world-to-camera [R|t] relative to the first camera, rows flattened."""
+    w2c = invert_rigid(trajectory.relative().c2w)
+    return w2c[:, :3, :].reshape(len(trajectory), POSE_VECTOR_CHANNELS)
+
+
+def pose_vector_input(trajectory: Trajectory, size: tuple[int, int]) -> torch.Tensor:
+    """`relative_pose_vectors` as a float tensor [F, 12] (the generation size does not enter)."""
+    return torch.from_numpy(relative_pose_vectors(trajectory)).float()
+
+
+CAMERA_INPUT_KINDS = {"plucker": trajectory_plucker, "pose_vectors": pose_vector_input}
+"""Camera input kind -> (trajectory, generation size) -> tensor [F, ...]: what a model's
+`camera_input_kind` names, and what every training item carries."""
 
 
 def video_to_uint8(frames: torch.Tensor) -> np.ndarray:

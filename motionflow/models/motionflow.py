@@ -74,6 +74,8 @@ class MotionFlowModel(VideoDenoiser):
     from given networks; `from_pretrained_components` from the local SD1.5 / AnimateDiff / DINO / CLIP
     folders; `from_pretrained` from a folder written by `save_pretrained`."""
 
+    camera_input_kind = "plucker"
+
     def __init__(self, config: MotionFlowConfig, components: MotionFlowComponents | None = None):
         super().__init__()
         components = components if components is not None else MotionFlowComponents.random(config)

@@ -6,10 +6,12 @@ frames and the latents the UNet denoises."""
 
 from __future__ import annotations
 
+import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +20,86 @@ from diffusers import UNetMotionModel
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from motionflow.errors import MissingWeightsError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.image_encoders import ClipImageTokens
 from motionflow.models.latent_codec import LatentCodec, build_latent_codec
-from motionflow.utils.io import atomic_path
+from motionflow.utils.io import atomic_path, atomic_write_json, content_hash, sha256_file
+from motionflow.weights import WeightsChecksumError, WeightsFormatError
 
 WEIGHTS_NAME = "model.safetensors"
+SHARED_WEIGHTS_NAME = "shared_weights.json"
 FROZEN_PREFIXES = ("image_encoder.", "codec.")
 """Never trained: the CLIP image encoder and the latent codec."""
+
+
+@dataclass(frozen=True)
+class SharedWeights:
+    """The file holding a checkpoint's frozen tensors when several checkpoints on one backbone share them
+    (`motionflow.checkpoints.bundle`): its path relative to the checkpoint folder and its SHA-256."""
+
+    relative_path: str
+    sha256: str
+
+    @classmethod
+    def read(cls, folder: Path) -> SharedWeights | None:
+        """The reference in `folder`, None for a self-contained checkpoint."""
+        file = folder / SHARED_WEIGHTS_NAME
+        if not file.is_file():
+            return None
+        try:
+            payload = json.loads(file.read_text())
+            return cls(relative_path=str(payload["path"]), sha256=str(payload["sha256"]))
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise WeightsFormatError(f"{file}: not a shared-weights reference ({error!r})") from error
+
+    def write(self, folder: Path) -> None:
+        atomic_write_json(folder / SHARED_WEIGHTS_NAME, {"path": self.relative_path, "sha256": self.sha256})
+
+    def verified_file(self, folder: Path) -> Path:
+        """The shared file; MissingWeightsError if absent, WeightsChecksumError if it is not the one the
+        checkpoint was bundled with."""
+        path = (folder / self.relative_path).resolve()
+        reference = folder / SHARED_WEIGHTS_NAME
+        if not path.is_file():
+            raise MissingWeightsError(f"shared weights {path} not found (named by {reference})")
+        digest = sha256_file(path)
+        if digest != self.sha256:
+            raise WeightsChecksumError(
+                f"shared weights {path}: SHA-256 {digest} does not match {self.sha256} recorded in {reference}"
+            )
+        return path
+
+
+def read_weights(folder: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """Every tensor of a `save_pretrained` folder: its model.safetensors plus, for a bundled checkpoint,
+    the frozen tensors of its shared file."""
+    state = load_file(folder / WEIGHTS_NAME, device=str(device))
+    shared = SharedWeights.read(folder)
+    if shared is None:
+        return state
+    path = shared.verified_file(folder)
+    frozen = load_file(path, device=str(device))
+    overlap = sorted(state.keys() & frozen.keys())
+    if overlap:
+        raise WeightsFormatError(f"{folder / WEIGHTS_NAME} and {path} both hold {overlap[:3]}")
+    return {**state, **frozen}
+
+
+def checkpoint_weights_hash(folder: Path) -> str:
+    """Identifies the weights of a checkpoint folder: the SHA-256 of model.safetensors, combined with the
+    shared file's for a bundled checkpoint (verified, so a replaced shared file is an error, not a stale
+    hash); MissingWeightsError when a file is absent."""
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise MissingWeightsError(f"{weights} not found")
+    weights_hash = sha256_file(weights)
+    shared = SharedWeights.read(folder)
+    if shared is None:
+        return weights_hash
+    shared.verified_file(folder)
+    return content_hash(weights_hash, shared.sha256)
 
 
 @contextmanager
@@ -108,9 +181,11 @@ class VideoDenoiser(nn.Module, ABC):
     def _load_weights(
         self, weights: Path, device: str | torch.device, dtype: torch.dtype | None
     ) -> VideoDenoiser:
-        """This (empty) model with the weights of a `save_pretrained` file, on `device` in eval mode."""
-        self.load_state_dict(load_file(weights, device=str(device)), strict=True, assign=True)
-        self.to(device=device, dtype=dtype)
+        """This (empty) model with the weights of a `save_pretrained` file (and the shared file of a bundled
+        checkpoint), on `device` in `dtype` (float32 by default: `assign` would otherwise keep the stored
+        dtype, float16 for a bundled checkpoint), in eval mode."""
+        self.load_state_dict(read_weights(weights.parent, device), strict=True, assign=True)
+        self.to(device=device, dtype=torch.float32 if dtype is None else dtype)
         return self.eval()
 
     # ----------------------------------------------------------------- training groups

@@ -42,6 +42,8 @@ def drop_condition(values: torch.Tensor, drop: torch.Tensor | None) -> torch.Ten
 class BackboneDenoiser(nn.Module):
     """UNetMotionModel + frozen CLIP image tokens + the latent codec: noise prediction without cameras."""
 
+    camera_input_kind = None
+
     def __init__(self, config: MotionFlowConfig, components: MotionFlowComponents):
         super().__init__()
         config = components.config_for(config)

@@ -3,7 +3,10 @@
 A run is a sequence of phases. `autoencoder` and `pretrain` stand in for the paper's pretrained SD1.5
 and AnimateDiff weights: the first trains the small VAE (configs with a VAE latent codec), the second
 the video backbone (spatial UNet + motion modules) as an image-conditioned video denoiser. `stage1`
-and `stage2` are the two stages of Section 3.6."""
+and `stage2` are the two stages of Section 3.6.
+
+A config file may start from another (`extends = "<name or path>"`): its tables are merged into the
+other's, key by key; lists (the phases) replace the other's."""
 
 from __future__ import annotations
 
@@ -39,17 +42,36 @@ class PhaseConfig:
             raise ValueError(f"phase {self.name}: steps >= 1, learning_rate > 0, warmup_steps >= 0 required")
 
 
+TRAINABLE_METHODS = ("motionflow", "cameractrl", "cameractrl+ic", "motionctrl", "animatediff")
+"""What the trainer trains: MotionFlow (and its ablations, through `overrides`) and the baselines that
+share its AnimateDiff backbone (baselines.backbone.BASELINE_METHODS)."""
+
+
 @dataclass(frozen=True)
 class ModelSettings:
-    """`preset` "small" or "full" with keyword `overrides` of MotionFlowConfig.small / .full.
+    """`method` on the `preset` backbone ("small" or "full") with keyword `overrides` of
+    MotionFlowConfig.small / .full (a baseline uses them for its backbone).
 
     `init`: "random" (components built from the seed; the pretrain phase stands in for pretrained
     weights), "pretrained" (the local SD1.5 / AnimateDiff / DINO / CLIP folders, see
-    `MotionFlowModel.from_pretrained_components`) or the path of a MotionFlow checkpoint folder."""
+    `MotionFlowModel.from_pretrained_components`) or the path of a checkpoint folder of `method`.
+    `base`: instead, the folder of a training run whose `autoencoder` and `pretrain` phases are complete:
+    its VAE and backbone are the pretrained weights every method trained on it starts from, so
+    methods compared at equal budget share them."""
 
+    method: str = "motionflow"
     preset: Literal["small", "full"] = "small"
     init: str = "random"
+    base: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.method not in TRAINABLE_METHODS:
+            raise ValueError(
+                f"model method must be one of {', '.join(TRAINABLE_METHODS)}, got {self.method!r}"
+            )
+        if self.base and self.init != "random":
+            raise ValueError("model.base and model.init are exclusive: the base run's weights are the init")
 
     def build_config(self) -> MotionFlowConfig:
         if self.preset not in ("small", "full"):
@@ -84,6 +106,8 @@ class DataSettings:
     seed_offset: int = 1000
     num_clips: int = 100_000
     num_workers: int = 1
+    cache: str = ""
+    """A folder for the clip cache (motionflow.training.data.CachedClipItems); empty: no cache."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_size", tuple(int(value) for value in self.image_size))
@@ -140,9 +164,13 @@ class TrainingConfig:
         if names != sorted(names, key=PHASE_NAMES.index) or len(set(names)) != len(names):
             raise ValueError(f"phases must be distinct and in the order {PHASE_NAMES}, got {names}")
         stand_ins = [name for name in names if name in STAND_IN_PHASES]
-        if stand_ins and self.model.init != "random":
+        if stand_ins and (self.model.init != "random" or self.model.base):
             raise ValueError(
-                f"{stand_ins[0]} stands in for pretrained weights: it needs model.init = 'random'"
+                f"{stand_ins[0]} stands in for pretrained weights: it needs model.init = 'random' and no model.base"
+            )
+        if "pretrain" in names and self.model.method != "motionflow":
+            raise ValueError(
+                "the pretrain phase trains the shared backbone: run it with model.method = 'motionflow'"
             )
         if "autoencoder" in names and self.model.build_config().latent_codec["type"] != "vae":
             raise ValueError(
@@ -181,14 +209,14 @@ def config_search_folders() -> list[Path]:
     return [Path.cwd() / CONFIGS_FOLDER, Path(__file__).resolve().parents[2] / CONFIGS_FOLDER]
 
 
-def resolve_config_path(name_or_path: str | Path) -> Path:
-    """A config file path, or a name looked up as <name>.toml / <name>.json in `config_search_folders()`."""
+def resolve_config_path(name_or_path: str | Path, first_folder: Path | None = None) -> Path:
+    """A config file path, or a name looked up as <name>.toml / <name>.json in `first_folder` (the
+    folder of a config that extends it), then `config_search_folders()`."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    candidates = [
-        folder / f"{name_or_path}{suffix}" for folder in config_search_folders() for suffix in CONFIG_SUFFIXES
-    ]
+    folders = ([first_folder] if first_folder is not None else []) + config_search_folders()
+    candidates = [folder / f"{name_or_path}{suffix}" for folder in folders for suffix in CONFIG_SUFFIXES]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
@@ -198,13 +226,37 @@ def resolve_config_path(name_or_path: str | Path) -> Path:
     )
 
 
-def load_training_config(name_or_path: str | Path) -> TrainingConfig:
-    path = resolve_config_path(name_or_path)
+def merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` merged into `base`: tables key by key (recursively), every other value replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_settings(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_settings(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The settings of a config file with those of the configs it extends merged in."""
+    if path.resolve() in chain:
+        cycle = " -> ".join(str(item) for item in (*chain, path.resolve()))
+        raise ValueError(f"configs extend each other in a cycle: {cycle}")
     text = path.read_text()
     try:
         values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from None
+    parent = values.pop("extends", None)
+    if parent is None:
+        return values
+    parent_path = resolve_config_path(parent, first_folder=path.parent)
+    return merge_settings(_read_settings(parent_path, (*chain, path.resolve())), values)
+
+
+def load_training_config(name_or_path: str | Path) -> TrainingConfig:
+    path = resolve_config_path(name_or_path)
+    values = _read_settings(path)
     try:
         return TrainingConfig.from_dict(values)
     except (TypeError, ValueError) as error:

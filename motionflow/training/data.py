@@ -1,19 +1,27 @@
 """Training clips: synthetic scenes rendered on the fly, or a folder in RealEstate10K / DL3DV layout.
 
 Every item is a sampled trajectory set (the paper's frame sampling) of one clip: frames [F, 3, H, W] in
-[-1, 1] and the Plücker rays [F, 6, H, W] of its cameras relative to frame 0. What a clip looks like
+[-1, 1] and each camera input of `CAMERA_INPUT_KINDS` (Plücker rays [F, 6, H, W], relative pose vectors
+[F, 12]) of its cameras relative to frame 0. What a clip looks like
 depends only on (seed, index), never on the worker or the order, so a resumed run sees the same data.
 A clip that cannot be used (bad camera file, too few frames, unreadable video) is skipped with a
 warning naming it; the next clip takes its place."""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import multiprocessing
 import warnings
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
+from rich.progress import Progress
 from torch.utils.data import Dataset, Sampler
 
 from motionflow.camera.intrinsics import resize_frames
@@ -23,8 +31,9 @@ from motionflow.data.clips import Clip, ClipDataset, as_clip_error
 from motionflow.data.datasets import open_dataset
 from motionflow.data.synthetic import PATH_KINDS, SCENE_KINDS, render_views, synthetic_setup
 from motionflow.errors import MotionFlowError
-from motionflow.models.inputs import trajectory_plucker
+from motionflow.models.inputs import CAMERA_INPUT_KINDS
 from motionflow.training.config import DataSettings
+from motionflow.utils.io import atomic_write_json, content_hash
 
 
 class UnusableClip(Exception):
@@ -48,13 +57,22 @@ def sample_frames(trajectory: Trajectory, kind: str, num_frames: int, rng: np.ra
     return sample_with_stride(trajectory, num_frames, BASIC_STRIDE, start, "basic")
 
 
-def to_training_item(frames: np.ndarray, trajectory: Trajectory, image_size: tuple[int, int]) -> dict:
-    """uint8 frames [F, H, W, 3] + their cameras -> {"frames": [F, 3, h, w] in [-1, 1], "plucker"}."""
-    if tuple(frames.shape[1:3]) != tuple(image_size):
-        frames, _ = resize_frames(frames, trajectory.intrinsics, image_size, mode="crop")
-        trajectory = trajectory.resized(image_size, mode="crop")
+def fit_to_size(
+    frames: np.ndarray, trajectory: Trajectory, image_size: tuple[int, int]
+) -> tuple[np.ndarray, Trajectory]:
+    """uint8 frames [F, H, W, 3] and their cameras, resized and centre-cropped to `image_size`."""
+    if tuple(frames.shape[1:3]) == tuple(image_size):
+        return frames, trajectory
+    frames, _ = resize_frames(frames, trajectory.intrinsics, image_size, mode="crop")
+    return frames, trajectory.resized(image_size, mode="crop")
+
+
+def to_training_item(frames: np.ndarray, trajectory: Trajectory) -> dict:
+    """uint8 frames [F, H, W, 3] + their cameras -> {"frames": [F, 3, H, W] in [-1, 1], one entry per
+    camera input kind}."""
+    size = tuple(frames.shape[1:3])
     tensor = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return {"frames": tensor, "plucker": trajectory_plucker(trajectory, image_size)}
+    return {"frames": tensor} | {kind: build(trajectory, size) for kind, build in CAMERA_INPUT_KINDS.items()}
 
 
 class ClipItems(Dataset):
@@ -74,7 +92,11 @@ class ClipItems(Dataset):
     def clip_name(self, index: int) -> str: ...
 
     @abstractmethod
-    def item(self, index: int) -> dict: ...
+    def clip(self, index: int) -> tuple[np.ndarray, Trajectory]:
+        """uint8 frames [F, H, W, 3] at the training size and their cameras; UnusableClip if it fails."""
+
+    def item(self, index: int) -> dict:
+        return to_training_item(*self.clip(index))
 
     def __getitem__(self, index: int) -> dict:
         """The item at `index`, or the next usable one after skipping (with a warning) those that fail."""
@@ -116,7 +138,7 @@ class SyntheticClipItems(ClipItems):
         scene, path, _, _ = self.choice(index)
         return f"{scene}-{path}-{self.settings.seed_offset + index}"
 
-    def item(self, index: int) -> dict:
+    def clip(self, index: int) -> tuple[np.ndarray, Trajectory]:
         scene, path, sampling, rng = self.choice(index)
         size = self.settings.image_size
         source_frames = max(
@@ -130,7 +152,7 @@ class SyntheticClipItems(ClipItems):
             frames = render_views(scene_model, trajectory).frames
         except MotionFlowError as error:
             raise UnusableClip(self.clip_name(index), str(error)) from error
-        return to_training_item(frames, trajectory, size)
+        return frames, trajectory
 
 
 class FolderClipItems(ClipItems):
@@ -159,7 +181,7 @@ class FolderClipItems(ClipItems):
     def clip_name(self, index: int) -> str:
         return self.names[index]
 
-    def item(self, index: int) -> dict:
+    def clip(self, index: int) -> tuple[np.ndarray, Trajectory]:
         name = self.names[index]
         rng = self.rng(index)
         sampling = self.settings.sampling[int(rng.integers(len(self.settings.sampling)))]
@@ -169,7 +191,7 @@ class FolderClipItems(ClipItems):
             frames = clip.frames[_positions(clip, trajectory)]
         except (MotionFlowError, ValueError, OSError) as error:
             raise UnusableClip(name, as_clip_error(name, error).problem) from error
-        return to_training_item(frames, trajectory, self.settings.image_size)
+        return fit_to_size(frames, trajectory, self.settings.image_size)
 
 
 def _positions(clip: Clip, sampled: Trajectory) -> np.ndarray:
@@ -179,10 +201,133 @@ def _positions(clip: Clip, sampled: Trajectory) -> np.ndarray:
     return np.searchsorted(clip.trajectory.frame_indices, sampled.frame_indices)
 
 
-def build_training_items(settings: DataSettings, seed: int) -> ClipItems:
-    if settings.source == "synthetic":
-        return SyntheticClipItems(settings, seed)
-    return FolderClipItems(settings, seed)
+CACHE_MARKER = "complete.json"
+CACHE_CHUNK = 32
+"""Clips per task of the processes that fill a clip cache."""
+_UNCACHED_SETTINGS = ("cache", "num_workers")
+
+
+def clip_cache_folder(settings: DataSettings, seed: int) -> Path:
+    """The cache folder of these data settings and seed (under `settings.cache`): runs whose clips are
+    the same share it, whatever their other settings."""
+    values = {key: value for key, value in asdict(settings).items() if key not in _UNCACHED_SETTINGS}
+    return Path(settings.cache).expanduser() / f"clips-{content_hash(values, seed)[:16]}"
+
+
+def _fill_cache_chunk(source: ClipItems, folder: Path, indices: list[int]) -> dict[int, str]:
+    """Writes the clips `indices` of `source` into the cache arrays; returns {index: problem} of the
+    unusable ones."""
+    torch.set_num_threads(1)
+    arrays = {
+        name: np.load(folder / f"{name}.npy", mmap_mode="r+") for name in ("frames", "c2w", "intrinsics")
+    }
+    problems = {}
+    for index in indices:
+        try:
+            frames, trajectory = source.clip(index)
+        except UnusableClip as error:
+            problems[index] = error.problem
+            continue
+        arrays["frames"][index] = frames
+        arrays["c2w"][index] = trajectory.c2w
+        arrays["intrinsics"][index] = trajectory.intrinsics
+    for array in arrays.values():
+        array.flush()
+    return problems
+
+
+class CachedClipItems(ClipItems):
+    """The clips of `source`, rendered or decoded once into memory-mapped arrays (frames, cameras) and
+    read from there: a synthetic clip costs a third of a second to render on one CPU core, a cached one
+    a millisecond to read, which is what keeps a GPU busy. Every run and process with the same data
+    settings and seed shares the cache; the first one fills it (under a file lock, with
+    `num_workers` processes), and a clip that could not be used stays skipped, with its reason."""
+
+    def __init__(self, source: ClipItems, progress: bool = True):
+        super().__init__(source.settings, source.seed)
+        self.source = source
+        self.folder = clip_cache_folder(source.settings, source.seed)
+        self._arrays: dict[str, np.ndarray] | None = None
+        self.problems: dict[int, str] = {}
+        self._fill(progress)
+
+    def _fill(self, progress: bool) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            marker = self.folder / CACHE_MARKER
+            if not marker.is_file():
+                self._render_all(progress)
+            record = json.loads(marker.read_text())
+        self.problems = {int(index): problem for index, problem in record["problems"].items()}
+
+    def _render_all(self, progress: bool) -> None:
+        settings, count = self.settings, len(self.source)
+        height, width = settings.image_size
+        shapes = {
+            "frames": ((count, settings.num_frames, height, width, 3), np.uint8),
+            "c2w": ((count, settings.num_frames, 4, 4), np.float64),
+            "intrinsics": ((count, settings.num_frames, 3, 3), np.float64),
+        }
+        for name, (shape, dtype) in shapes.items():
+            np.lib.format.open_memmap(
+                self.folder / f"{name}.npy", mode="w+", dtype=dtype, shape=shape
+            ).flush()
+        chunks = [
+            list(range(start, min(start + CACHE_CHUNK, count))) for start in range(0, count, CACHE_CHUNK)
+        ]
+        problems: dict[int, str] = {}
+        context = multiprocessing.get_context("spawn")
+        with (
+            ProcessPoolExecutor(max(settings.num_workers, 1), mp_context=context) as pool,
+            Progress(disable=not progress) as bar,
+        ):
+            task = bar.add_task(f"caching {count} clips", total=count)
+            futures = [pool.submit(_fill_cache_chunk, self.source, self.folder, chunk) for chunk in chunks]
+            for future, chunk in zip(futures, chunks, strict=True):
+                problems.update(future.result())
+                bar.advance(task, len(chunk))
+        for index, problem in sorted(problems.items()):
+            warnings.warn(f"skipping clip {self.source.clip_name(index)!r}: {problem}", stacklevel=2)
+        atomic_write_json(
+            self.folder / CACHE_MARKER, {"clips": count, "problems": {str(k): v for k, v in problems.items()}}
+        )
+
+    def _cached(self) -> dict[str, np.ndarray]:
+        if self._arrays is None:
+            self._arrays = {
+                name: np.load(self.folder / f"{name}.npy", mmap_mode="r")
+                for name in ("frames", "c2w", "intrinsics")
+            }
+        return self._arrays
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def clip_name(self, index: int) -> str:
+        return self.source.clip_name(index)
+
+    def clip(self, index: int) -> tuple[np.ndarray, Trajectory]:
+        if index in self.problems:
+            raise UnusableClip(self.clip_name(index), self.problems[index])
+        arrays = self._cached()
+        trajectory = Trajectory(
+            np.array(arrays["c2w"][index]),
+            np.array(arrays["intrinsics"][index]),
+            tuple(self.settings.image_size),
+        )
+        return np.array(arrays["frames"][index]), trajectory
+
+    def __getstate__(self) -> dict:
+        """DataLoader workers open the memory maps themselves."""
+        return {**self.__dict__, "_arrays": None}
+
+
+def build_training_items(settings: DataSettings, seed: int, progress: bool = True) -> ClipItems:
+    """The clips `settings` describe; read from (and first written to) the clip cache when it names one."""
+    source_kind = SyntheticClipItems if settings.source == "synthetic" else FolderClipItems
+    items = source_kind(settings, seed)
+    return CachedClipItems(items, progress) if settings.cache else items
 
 
 class StepSampler(Sampler[int]):

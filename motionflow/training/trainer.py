@@ -12,7 +12,9 @@ GPUs). A run directory holds everything:
 
 `autoencoder` trains the small VAE and sets its latent scale; `pretrain` the video backbone on it.
 Stage 1 trains `MotionFlowModel.stage_parameters(1)` (trajectory encoder, semantic encoder and the new
-attention modules) with everything else frozen; stage 2 trains `stage_parameters(2)`. Adam, the
+attention modules) with everything else frozen; stage 2 trains `stage_parameters(2)`. A baseline
+(`model.method`) trains its own stage groups the same way. With `model.base`, the VAE and backbone of
+another run's stand-in phases are the starting point (what every method of a comparison shares). Adam, the
 epsilon loss of Eq. 2. Every step's randomness comes from (seed, phase, step, process), and the data
 order from (seed, phase), so `--resume` continues exactly as if the run had never stopped."""
 
@@ -45,8 +47,7 @@ from torch.utils.data import DataLoader
 from motionflow.errors import MotionFlowError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
-from motionflow.models.motionflow import MotionFlowModel
-from motionflow.pipeline import MotionFlowPipeline
+from motionflow.models.video_denoiser import VideoDenoiser
 from motionflow.training.backbone import AutoencoderTrainee, BackboneDenoiser
 from motionflow.training.checkpoint import (
     CHECKPOINT_PREFIX,
@@ -56,9 +57,10 @@ from motionflow.training.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
-from motionflow.training.config import STAND_IN_PHASES, PhaseConfig, TrainingConfig
+from motionflow.training.config import PHASE_NAMES, STAND_IN_PHASES, PhaseConfig, TrainingConfig
 from motionflow.training.data import ClipItems, StepSampler, build_training_items
 from motionflow.training.losses import epsilon_loss, step_generator, training_scheduler
+from motionflow.training.models import build_trainee, load_trainee, pretrained_trainee, save_trained
 from motionflow.utils.io import atomic_write_json, atomic_write_text
 
 CONFIG_FILE = "training_config.json"
@@ -71,6 +73,8 @@ CALIBRATION_CLIPS = 4
 """Clips whose frames set the trained VAE's latent scale."""
 SUMMARY_WINDOW = 50
 """Steps over which the summary averages a phase's last losses."""
+BACKBONE_FIELDS = ("unet", "motion_adapter", "image_encoder")
+"""The config parts a base run's backbone must share with the model trained on it."""
 
 
 class TrainingError(MotionFlowError):
@@ -176,6 +180,9 @@ class Trainer:
         self.out = Path(out)
         self.resume = resume
         on_gpu = torch.cuda.is_available()
+        if on_gpu:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
         self.accelerator = Accelerator(
             mixed_precision=config.optim.mixed_precision if on_gpu else "no",
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
@@ -184,7 +191,7 @@ class Trainer:
             torch.set_num_threads(config.optim.cpu_threads)
         self.show_progress = progress and self.accelerator.is_main_process
         self.model_config = model_config_for(config)
-        self.items: ClipItems = build_training_items(config.data, config.seed)
+        self.items: ClipItems = build_training_items(config.data, config.seed, progress=self.show_progress)
         self.scheduler = training_scheduler()
 
     # ------------------------------------------------------------------ run directory
@@ -224,19 +231,44 @@ class Trainer:
 
     # ------------------------------------------------------------------ models
 
+    def _stand_in_dir(self, name: str) -> Path | None:
+        """The folder of this run's stand-in phase `name`, or of the base run's; None without one."""
+        if any(phase.name == name for phase in self.config.phases):
+            return self.out / name / MODEL_FOLDER
+        if self.config.model.base:
+            folder = Path(self.config.model.base).expanduser() / name / MODEL_FOLDER
+            if not (folder / PHASE_MARKER).is_file():
+                raise TrainingError(
+                    f"model.base {self.config.model.base}: its {name} phase is not complete ({folder / PHASE_MARKER} missing)"
+                )
+            return folder
+        return None
+
     def _components(self) -> MotionFlowComponents:
-        """Components built from the seed, with the VAE of the autoencoder phase when the run has one."""
+        """Components built from the seed, with the VAE of the autoencoder phase when there is one."""
         components = _seeded_components(self.model_config, self.config.seed)
-        autoencoder = [phase for phase in self.config.phases if phase.name == "autoencoder"]
-        if autoencoder:
-            vae = AutoencoderTrainee.load_vae(self._phase_dir(autoencoder[0]) / MODEL_FOLDER)
-            components = replace(components, vae=vae)
+        autoencoder = self._stand_in_dir("autoencoder")
+        if autoencoder is not None:
+            components = replace(components, vae=AutoencoderTrainee.load_vae(autoencoder))
         return components
 
+    def _pretrained_components(self, pretrain: Path) -> MotionFlowComponents:
+        """The components with the backbone trained in a pretrain phase."""
+        components = self._components()
+        stored = MotionFlowConfig.load(pretrain)
+        expected = components.config_for(self.model_config)
+        differing = [name for name in BACKBONE_FIELDS if getattr(stored, name) != getattr(expected, name)]
+        if differing:
+            raise TrainingError(
+                f"{pretrain}: its backbone differs from this config's in {', '.join(differing)} "
+                "(model.overrides must match the base run's)"
+            )
+        return BackboneDenoiser.load(pretrain, components).to_components(components)
+
     def start_model(self, index: int) -> nn.Module:
-        """The model a phase starts from: built from the seed or the previous phase's result."""
+        """The model a phase starts from: built from the seed, the previous phase's result or the base run."""
         phase = self.config.phases[index]
-        seed = self.config.seed
+        seed, method = self.config.seed, self.config.model.method
         previous = self.config.phases[index - 1] if index > 0 else None
         if phase.name == "autoencoder":
             torch.manual_seed(seed)
@@ -246,25 +278,24 @@ class Trainer:
             )
         if phase.name == "pretrain":
             return BackboneDenoiser(self.model_config, self._components())
-        if previous is not None and previous.name == "pretrain":
-            components = self._components()
-            backbone = BackboneDenoiser.load(self._phase_dir(previous) / MODEL_FOLDER, components)
+        if previous is not None and previous.name not in STAND_IN_PHASES:
+            return load_trainee(method, self._phase_dir(previous) / MODEL_FOLDER)
+        pretrain = self._stand_in_dir("pretrain")
+        if pretrain is not None:
+            components = self._pretrained_components(pretrain)
             torch.manual_seed(seed + 1)
-            return MotionFlowModel(self.model_config, backbone.to_components(components))
-        if previous is not None and previous.name == "autoencoder":
+            return build_trainee(method, self.model_config, components)
+        if previous is not None or self.config.model.base:
             components = self._components()
             torch.manual_seed(seed + 1)
-            return MotionFlowModel(self.model_config, components)
-        if previous is not None:
-            return MotionFlowModel.from_pretrained(self._phase_dir(previous) / MODEL_FOLDER).train()
+            return build_trainee(method, self.model_config, components)
         init = self.config.model.init
+        torch.manual_seed(seed + 1)
         if init == "random":
-            torch.manual_seed(seed + 1)
-            return MotionFlowModel(self.model_config)
+            return build_trainee(method, self.model_config, MotionFlowComponents.random(self.model_config))
         if init == "pretrained":
-            torch.manual_seed(seed + 1)
-            return MotionFlowModel.from_pretrained_components(config=self.model_config)
-        return MotionFlowModel.from_pretrained(init).train()
+            return pretrained_trainee(method, self.model_config)
+        return load_trainee(method, init)
 
     @staticmethod
     def _trainable(model: nn.Module, phase: PhaseConfig) -> list[nn.Parameter]:
@@ -311,12 +342,12 @@ class Trainer:
                 last_model is not None or not final.is_dir()
             ):
                 model = last_model if last_model is not None else self._load_last_stage()
-                MotionFlowPipeline(model.eval()).save_pretrained(final)
+                save_trained(model, final)
         self.accelerator.wait_for_everyone()
         return TrainingResult(self.out, final if final.is_dir() else None, done)
 
-    def _load_last_stage(self) -> MotionFlowModel:
-        return MotionFlowModel.from_pretrained(self._phase_dir(self.config.phases[-1]) / MODEL_FOLDER)
+    def _load_last_stage(self) -> VideoDenoiser:
+        return load_trainee(self.config.model.method, self._phase_dir(self.config.phases[-1]) / MODEL_FOLDER)
 
     def _run_phase(
         self, index: int, phase: PhaseConfig, log: LossLog, budget: int | None
@@ -324,6 +355,9 @@ class Trainer:
         accelerator, optim = self.accelerator, self.config.optim
         phase_dir = self._phase_dir(phase)
         model = self.start_model(index).to(accelerator.device)
+        # A phase's random streams are keyed by its name, not its position in the config: stage 1 sees
+        # the same data and noise whether the stand-in phases ran in this run or in a base run.
+        stream = PHASE_NAMES.index(phase.name)
         parameters = self._trainable(model, phase)
         optimizer = torch.optim.Adam(
             parameters,
@@ -342,7 +376,7 @@ class Trainer:
         sampler = StepSampler(
             len(self.items),
             optim.batch_size,
-            seed=(self.config.seed, index),
+            seed=(self.config.seed, stream),
             start_step=progress.step,
             end_step=end_step,
             rank=accelerator.process_index,
@@ -362,7 +396,7 @@ class Trainer:
                 learning_rate = phase.learning_rate * min(1.0, (step + 1) / max(phase.warmup_steps, 1))
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate
-                loss, grad_norm = self._step(wrapped, optimizer, parameters, batch, index, step)
+                loss, grad_norm = self._step(wrapped, optimizer, parameters, batch, stream, step)
                 step += 1
                 steps_done += 1
                 seconds = progress.seconds + time.monotonic() - started
@@ -384,23 +418,24 @@ class Trainer:
         optimizer: torch.optim.Optimizer,
         parameters: list[nn.Parameter],
         batch: dict[str, torch.Tensor],
-        phase_index: int,
+        stream: int,
         step: int,
     ) -> tuple[float, float]:
         accelerator, optim = self.accelerator, self.config.optim
         model = accelerator.unwrap_model(wrapped)
         frames = batch["frames"].to(accelerator.device)
-        plucker = batch["plucker"].to(accelerator.device)
-        generator = step_generator(self.config.seed, phase_index, step, accelerator.process_index)
+        generator = step_generator(self.config.seed, stream, step, accelerator.process_index)
         with accelerator.autocast():
             if isinstance(model, AutoencoderTrainee):
                 loss = wrapped(frames, generator)
             else:
+                camera_kind = model.camera_input_kind
+                camera = batch[camera_kind].to(accelerator.device) if camera_kind else None
                 loss = epsilon_loss(
                     wrapped,
                     model.encode_video(frames),
                     frames[:, 0],
-                    plucker,
+                    camera,
                     self.scheduler,
                     generator,
                     optim.drop_image_probability,

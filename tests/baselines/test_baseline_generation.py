@@ -10,6 +10,7 @@ import pytest
 from baseline_helpers import METHODS as BASELINES
 from baseline_helpers import orbit_trajectory, randomize, reference_image, tiny_model
 
+import motionflow.checkpoints
 from baselines import METHODS
 from baselines.generation import BaselinePipeline
 from motionflow.errors import FrameCountError, MissingWeightsError
@@ -62,6 +63,8 @@ def test_missing_checkpoint_names_the_weights_and_where_they_go(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path))
+    (tmp_path / "bundled").mkdir()
+    monkeypatch.setattr(motionflow.checkpoints, "CHECKPOINTS_ROOT", tmp_path / "bundled")
     with pytest.raises(MissingWeightsError, match=r"baseline-cameractrl\+ic.*baselines/cameractrl\+ic"):
         METHODS.get("cameractrl+ic")().check_available()
     with pytest.raises(MissingWeightsError, match="not found"):

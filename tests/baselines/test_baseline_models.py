@@ -24,10 +24,10 @@ from baseline_helpers import (
 
 from baselines.backbone import BaselineConfig, BaselineModel
 from baselines.cameractrl import CameraCtrlEncoder
-from baselines.motionctrl import relative_pose_vectors
 from motionflow.camera.poses import invert_rigid
 from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
+from motionflow.models.inputs import relative_pose_vectors
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -17,7 +17,46 @@ def test_every_shipped_config_loads_and_builds_its_model_config(path):
 
 
 def test_a_config_name_resolves_to_the_configs_folder():
-    assert resolve_config_path("small") == REPO_CONFIGS / "small.toml"
+    assert resolve_config_path("small-base") == REPO_CONFIGS / "small-base.toml"
+
+
+def test_a_config_extends_another_table_by_table_and_replaces_its_phases(tmp_path):
+    (tmp_path / "parent.toml").write_text(
+        'name = "parent"\nseed = 4\n[model.overrides]\nlayers_per_block = 1\nattention_heads = 2\n'
+        '[data]\nnum_frames = 8\n[[phases]]\nname = "pretrain"\nsteps = 5\nlearning_rate = 1e-3\n'
+    )
+    (tmp_path / "child.toml").write_text(
+        'extends = "parent"\nname = "child"\n[model]\nmethod = "motionctrl"\n'
+        '[model.overrides]\nattention_heads = 4\n[[phases]]\nname = "stage1"\nsteps = 2\nlearning_rate = 1e-4\n'
+    )
+    config = load_training_config(tmp_path / "child.toml")
+    assert (config.name, config.seed, config.model.method) == ("child", 4, "motionctrl")
+    assert config.model.overrides == {"layers_per_block": 1, "attention_heads": 4}
+    assert config.data.num_frames == 8
+    assert [phase.name for phase in config.phases] == ["stage1"]
+
+
+def test_configs_that_extend_each_other_in_a_cycle_are_refused(tmp_path):
+    (tmp_path / "a.toml").write_text('extends = "b"\nname = "a"\n')
+    (tmp_path / "b.toml").write_text('extends = "a"\nname = "b"\n')
+    with pytest.raises(ValueError, match="cycle"):
+        load_training_config(tmp_path / "a.toml")
+
+
+def test_the_shipped_method_configs_share_the_base_and_the_budget():
+    base = load_training_config("small-base")
+    methods = [load_training_config(path) for path in sorted(REPO_CONFIGS.glob("*-small*.toml"))]
+    assert {config.model.method for config in methods} == {
+        "motionflow",
+        "cameractrl",
+        "cameractrl+ic",
+        "motionctrl",
+        "animatediff",
+    }
+    for config in methods:
+        assert config.model.base == "runs/small-base"
+        assert config.data == base.data and config.optim == base.optim and config.seed == base.seed
+        assert config.phases == methods[0].phases
 
 
 def test_an_unknown_name_lists_where_it_was_looked_for():

@@ -1,4 +1,5 @@
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,7 +10,14 @@ from motionflow.data.build import build_synthetic_dataset
 from motionflow.data.bundled import export_bundled_re10k
 from motionflow.data.video_io import read_video, write_video
 from motionflow.training.config import DataSettings
-from motionflow.training.data import FolderClipItems, StepSampler, SyntheticClipItems
+from motionflow.models.inputs import CAMERA_INPUT_KINDS
+from motionflow.training.data import (
+    CachedClipItems,
+    FolderClipItems,
+    StepSampler,
+    SyntheticClipItems,
+    clip_cache_folder,
+)
 from motionflow.training.trainer import train
 from tests.training.helpers import tiny_training_config
 
@@ -126,3 +134,45 @@ def test_a_built_synthetic_dataset_in_dl3dv_layout_trains(tmp_path):
     assert len(items) == 2
     item = items[1]
     assert item["frames"].shape == (3, 3, 32, 32) and item["plucker"].shape == (3, 6, 32, 32)
+
+
+def test_cached_clips_equal_the_rendered_ones_and_carry_every_camera_input(tmp_path):
+    settings = DataSettings(
+        image_size=(32, 32), num_frames=4, source_frames=40, num_clips=6, num_workers=2, cache=str(tmp_path)
+    )
+    cached = CachedClipItems(SyntheticClipItems(settings, seed=1), progress=False)
+    rendered = SyntheticClipItems(settings, seed=1)
+    for index in (0, 5):
+        expected, actual = rendered[index], cached[index]
+        assert expected.keys() == actual.keys() == {"frames", *CAMERA_INPUT_KINDS}
+        for key in expected:
+            torch.testing.assert_close(actual[key], expected[key], rtol=0, atol=1e-6)
+    assert actual["pose_vectors"].shape == (4, 12)
+    assert clip_cache_folder(settings, 1).parent == tmp_path
+
+
+def test_a_filled_cache_is_read_not_rendered_again_and_other_settings_get_their_own(tmp_path, monkeypatch):
+    settings = DataSettings(
+        image_size=(32, 32), num_frames=4, source_frames=40, num_clips=2, num_workers=1, cache=str(tmp_path)
+    )
+    first = CachedClipItems(SyntheticClipItems(settings, seed=1), progress=False)[1]
+
+    def no_rendering(self, index):
+        raise AssertionError("the cache was filled already")
+
+    monkeypatch.setattr(SyntheticClipItems, "clip", no_rendering)
+    again = CachedClipItems(SyntheticClipItems(replace(settings, num_workers=3), seed=1), progress=False)[1]
+    assert torch.equal(first["frames"], again["frames"])
+    assert clip_cache_folder(replace(settings, num_frames=3), 1) != clip_cache_folder(settings, 1)
+    assert clip_cache_folder(settings, 2) != clip_cache_folder(settings, 1)
+
+
+def test_unusable_clips_stay_skipped_in_the_cache_with_their_names(re10k_folder, tmp_path):
+    root, names = re10k_folder
+    settings = folder_settings(root, cache=str(tmp_path / "cache"), num_workers=1)
+    with pytest.warns(UserWarning, match=names[0]):
+        items = CachedClipItems(FolderClipItems(settings, seed=0), progress=False)
+    assert set(items.problems) == {0, 1}
+    with pytest.warns(UserWarning, match=rf"{names[0]}.*"):
+        item = items[0]
+    torch.testing.assert_close(item["frames"], FolderClipItems(settings, seed=0)[2]["frames"])

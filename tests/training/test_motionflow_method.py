@@ -6,7 +6,7 @@ from baselines.motionflow_method import MotionFlowMethod, generation_size, regis
 from motionflow.checkpoints import DEFAULT_CHECKPOINT, bundled_checkpoints, checkpoint_path
 from motionflow.errors import MissingWeightsError
 from motionflow.models.motionflow import WEIGHTS_NAME
-from motionflow.utils.io import sha256_file
+from motionflow.models.video_denoiser import checkpoint_weights_hash
 from tests.models.helpers import orbit_trajectory
 
 
@@ -30,7 +30,7 @@ def test_the_bundled_checkpoint_is_small_enough_to_ship():
 
 
 def test_the_fingerprint_follows_the_checkpoint_and_the_sampling_settings():
-    weights_hash = sha256_file(checkpoint_path() / WEIGHTS_NAME)
+    weights_hash = checkpoint_weights_hash(checkpoint_path())
     assert MotionFlowMethod().fingerprint() == MotionFlowMethod().fingerprint()
     assert MotionFlowMethod(steps=3).fingerprint() != MotionFlowMethod().fingerprint()
     method = MotionFlowMethod()
