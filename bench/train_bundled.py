@@ -2,7 +2,7 @@
 its three Table 4 ablations and the baselines on that base, all at the same budget, the method runs
 side by side (one process each: small models leave a GPU mostly idle, so they share it well).
 
-    python bench/train_bundled.py --out runs/bundled
+    python bench/train_bundled.py --out runs --parallel 2 --bundle motionflow/checkpoints
     python bench/train_bundled.py --out runs/probe --num-clips 256 --steps autoencoder=50,pretrain=50,stage1=20,stage2=20
 
 `--num-clips` and `--steps` override the configs (a quick trial of the whole schedule); the configs
@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--num-clips", type=int, default=None)
     parser.add_argument("--steps", default="", help="phase=steps,... overrides")
     parser.add_argument("--methods", default=",".join(METHOD_CONFIGS))
+    parser.add_argument("--parallel", type=int, default=len(METHOD_CONFIGS), help="method runs at a time")
     parser.add_argument("--bundle", type=Path, default=None, help="write compact checkpoint folders here")
     args = parser.parse_args()
     steps = {key: int(value) for key, value in (item.split("=") for item in args.steps.split(",") if item)}
@@ -100,8 +101,11 @@ def main() -> None:
         sys.exit(f"base run failed: see {out / BASE_CONFIG}.log")
     print(f"base done after {time.monotonic() - started:.0f} s", flush=True)
     methods = [name for name in args.methods.split(",") if name]
-    runs = {name: launch(overridden(name, out, args.num_clips, steps), out / name) for name in methods}
-    failed = [name for name, process in runs.items() if process.wait() != 0]
+    failed = []
+    for first in range(0, len(methods), args.parallel):
+        wave = methods[first : first + args.parallel]
+        runs = {name: launch(overridden(name, out, args.num_clips, steps), out / name) for name in wave}
+        failed += [name for name, process in runs.items() if process.wait() != 0]
     print(f"all done after {time.monotonic() - started:.0f} s; failed: {failed or 'none'}", flush=True)
     print(f"{'run':30s} {'phase':12s} {'steps':>6s} {'s':>7s} {'steps/s':>8s} {'loss first':>10s} {'last':>7s}")
     for name in (BASE_CONFIG, *methods):

@@ -107,26 +107,40 @@ def _versions() -> dict[str, str]:
     }
 
 
-def write_manifest(layout: RunLayout, suite: Suite) -> None:
-    """Creates the manifest, or checks that an existing run was made with the same suite settings."""
+EXTENDABLE_SETTINGS = ("methods", "estimators")
+"""Suite settings a run directory may gain entries of: cached work is keyed by content, so what ran
+before is kept and only the new methods / estimators run."""
+
+
+def write_manifest(layout: RunLayout, suite: Suite) -> Suite:
+    """Creates the manifest, or checks an existing run's: the same suite settings resume it, more methods
+    or estimators extend it (the returned suite covers the union, old entries first); any other
+    difference is refused."""
     settings = json.loads(json.dumps(suite.to_dict()))
-    if layout.manifest.is_file():
-        existing = json.loads(layout.manifest.read_text())
-        if existing.get("suite") != settings:
-            raise RunError(
-                f"{layout.root} holds a run with other settings (suite {existing.get('suite', {}).get('name')!r}); "
-                "use another --out, or the same suite and options to resume it"
-            )
-        return
-    atomic_write_json(
-        layout.manifest,
-        {
-            "suite": settings,
-            "versions": _versions(),
-            "created": datetime.now(timezone.utc).isoformat(),
-            "platform": platform.platform(),
-        },
-    )
+    if not layout.manifest.is_file():
+        atomic_write_json(
+            layout.manifest,
+            {
+                "suite": settings,
+                "versions": _versions(),
+                "created": datetime.now(timezone.utc).isoformat(),
+                "platform": platform.platform(),
+            },
+        )
+        return suite
+    manifest = json.loads(layout.manifest.read_text())
+    existing = manifest.get("suite", {})
+    fixed = {key: value for key, value in settings.items() if key not in EXTENDABLE_SETTINGS}
+    if {key: value for key, value in existing.items() if key not in EXTENDABLE_SETTINGS} != fixed:
+        raise RunError(
+            f"{layout.root} holds a run with other settings (suite {existing.get('name')!r}); use another "
+            f"--out, or the same suite and options to resume it (only {' and '.join(EXTENDABLE_SETTINGS)} "
+            "may be added)"
+        )
+    union = {key: list(dict.fromkeys([*existing[key], *settings[key]])) for key in EXTENDABLE_SETTINGS}
+    if union != {key: existing[key] for key in EXTENDABLE_SETTINGS}:
+        atomic_write_json(layout.manifest, {**manifest, "suite": {**existing, **union}})
+    return suite.with_overrides(**{key: tuple(values) for key, values in union.items()})
 
 
 def _progress(console: Console) -> Progress:
@@ -393,7 +407,7 @@ def run_suite(
     the main process then estimates poses, scores and finalizes."""
     console = console or Console(stderr=True)
     layout = RunLayout(Path(run_dir))
-    write_manifest(layout, suite)
+    suite = write_manifest(layout, suite)
     clips = select_shard(plan_suite(suite), shard)
     for item in clips:
         if item.plan.skip_reason:

@@ -43,31 +43,44 @@ class Suite:
 SUITES: Registry[Suite] = Registry("suite")
 
 REFERENCE_ROWS = ("oracle", "static", "warp")
+BUNDLED_METHODS = (
+    "motionflow",
+    "motionflow-no-refnet",
+    "motionflow-no-semantic",
+    "motionflow-no-sd-init",
+    "cameractrl",
+    "cameractrl+ic",
+    "motionctrl",
+    "animatediff",
+)
+"""The methods with a checkpoint in the package (motionflow/checkpoints): every row of Tables 1-4 on a CPU."""
 
 SUITES.register("smoke")(
     Suite(
         name="smoke",
-        description="The embedded defaults end to end on 2 CPU cores in a few minutes: synthetic indoor and "
-        "outdoor scenes with exact cameras and two bundled RealEstate10K clips, COLMAP, no-weights metrics.",
+        description="The embedded defaults end to end on 2 CPU cores in a few minutes: the bundled MotionFlow-small "
+        "and the reference rows on synthetic indoor and outdoor scenes with exact cameras and two bundled "
+        "RealEstate10K clips, COLMAP, no-weights metrics.",
         sources=(
             SourceSpec("synthetic-indoor", 2, (256, 256)),
             SourceSpec("synthetic-outdoor", 1, (256, 256)),
             SourceSpec("re10k-bundled", 2),
         ),
-        methods=REFERENCE_ROWS,
+        methods=("motionflow", *REFERENCE_ROWS),
     )
 )
 
 SUITES.register("standard")(
     Suite(
         name="standard",
-        description="More clips of every embedded source (all six bundled RealEstate10K clips); COLMAP.",
+        description="Every bundled method (MotionFlow-small, its Table 4 ablations, the small baselines) and "
+        "the reference rows on more clips of every embedded source (all six bundled RealEstate10K clips); COLMAP.",
         sources=(
             SourceSpec("synthetic-indoor", 8, (256, 256)),
             SourceSpec("synthetic-outdoor", 8, (256, 256)),
             SourceSpec("re10k-bundled", 6),
         ),
-        methods=REFERENCE_ROWS,
+        methods=(*BUNDLED_METHODS, *REFERENCE_ROWS),
     )
 )
 

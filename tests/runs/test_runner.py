@@ -66,6 +66,18 @@ def test_a_run_directory_refuses_other_settings(tmp_path, tiny_suite):
         run_suite(tiny_suite, tmp_path)
 
 
+def test_a_run_gains_methods_without_recomputing_the_others(tmp_path, tiny_suite):
+    first = replace(tiny_suite, methods=("static",))
+    layout = run_suite(first, tmp_path)
+    key = VideoKey("synthetic-indoor", "basic", "indoor-re10k-0")
+    before = _meta(layout, "static", key)
+    run_suite(replace(tiny_suite, methods=("warp",)), tmp_path)
+    assert _meta(layout, "static", key) == before
+    assert set(load_run_records(layout)["method"]) == {"static", "warp"}
+    manifest = json.loads(layout.manifest.read_text())
+    assert manifest["suite"]["methods"] == ["static", "warp"]
+
+
 def test_generation_cache_key_follows_the_method_fingerprint(tiny_suite):
     from baselines import METHODS
     from bench.runs.clips import make_source

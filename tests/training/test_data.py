@@ -9,8 +9,8 @@ from motionflow.camera.sampling import BASIC_STRIDE
 from motionflow.data.build import build_synthetic_dataset
 from motionflow.data.bundled import export_bundled_re10k
 from motionflow.data.video_io import read_video, write_video
-from motionflow.training.config import DataSettings
 from motionflow.models.inputs import CAMERA_INPUT_KINDS
+from motionflow.training.config import DataSettings
 from motionflow.training.data import (
     CachedClipItems,
     FolderClipItems,

@@ -1,0 +1,42 @@
+"""Every bundled method loads from its checkpoint in the package and generates on a CPU."""
+
+import json
+
+import numpy as np
+import pytest
+
+from baselines import METHODS
+from bench.runs.suites import BUNDLED_METHODS
+from motionflow.checkpoints import CHECKPOINTS_ROOT
+from tests.models.helpers import orbit_trajectory
+
+
+@pytest.mark.parametrize("name", BUNDLED_METHODS)
+def test_each_bundled_method_generates_a_short_video(name):
+    method = METHODS.get(name)(steps=2)
+    method.check_available()
+    trajectory = orbit_trajectory(frames=4, image_size=(48, 64))
+    reference = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    video = method.generate(reference, trajectory, num_frames=4, seed=0)
+    assert video.shape == (4, 48, 64, 3) and video.dtype == np.uint8
+    assert video.std() > 0
+
+
+def test_the_bundled_checkpoints_share_one_backbone_and_record_how_they_were_trained():
+    folders = [path.parent for path in CHECKPOINTS_ROOT.glob("*/model.safetensors")]
+    assert len(folders) == len(BUNDLED_METHODS)
+    budgets = set()
+    for folder in folders:
+        shared = json.loads((folder / "shared_weights.json").read_text())
+        assert (folder / shared["path"]).resolve() == (
+            CHECKPOINTS_ROOT / "small-shared" / "frozen.safetensors"
+        )
+        settings = json.loads((folder / "training_config.json").read_text())
+        summary = json.loads((folder / "summary.json").read_text())
+        assert (
+            {phase["name"] for phase in settings["phases"]} == set(summary["phases"]) == {"stage1", "stage2"}
+        )
+        budgets.add(tuple((phase["name"], phase["steps"]) for phase in settings["phases"]))
+    assert len(budgets) == 1, f"the bundled methods were trained at different budgets: {budgets}"
+    total = sum(path.stat().st_size for path in CHECKPOINTS_ROOT.rglob("*") if path.is_file())
+    assert total < 70e6
