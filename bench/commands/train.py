@@ -39,7 +39,9 @@ def train_command(
     except (MotionFlowError, ValueError, FileNotFoundError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    if result.model is None:
+    if not result.complete:
         typer.echo(f"stopped after {result.steps_this_session} steps; continue with --resume --out {out}")
+    elif result.model is None:
+        typer.echo(f"base run complete: {out} (other configs start from it with model.base)")
     else:
         typer.echo(f"trained model: {result.model}")

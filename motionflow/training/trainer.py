@@ -83,11 +83,13 @@ class TrainingError(MotionFlowError):
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """`model` is the trained pipeline folder, None when the run stopped early (resume it)."""
+    """`complete`: every phase ran (else resume it); `model`: the trained model folder, None for an
+    incomplete run or a base run (stand-in phases only: its phase folders are what other runs use)."""
 
     out: Path
     model: Path | None
     steps_this_session: int
+    complete: bool
 
 
 def cpu_model_name() -> str:
@@ -333,7 +335,7 @@ class Trainer:
             model, steps = self._run_phase(index, phase, log, None if budget is None else budget - done)
             done += steps
             if not self._is_complete(phase):
-                return TrainingResult(self.out, None, done)
+                return TrainingResult(self.out, None, done, complete=False)
             last_model = model
         final = self.out / MODEL_FOLDER
         if self.accelerator.is_main_process:
@@ -344,7 +346,7 @@ class Trainer:
                 model = last_model if last_model is not None else self._load_last_stage()
                 save_trained(model, final)
         self.accelerator.wait_for_everyone()
-        return TrainingResult(self.out, final if final.is_dir() else None, done)
+        return TrainingResult(self.out, final if final.is_dir() else None, done, complete=True)
 
     def _load_last_stage(self) -> VideoDenoiser:
         return load_trainee(self.config.model.method, self._phase_dir(self.config.phases[-1]) / MODEL_FOLDER)

@@ -26,7 +26,8 @@ STAGES = [
 @pytest.fixture(scope="module")
 def base_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("base") / "run"
-    train(tiny_training_config(STAND_INS, model={"overrides": VAE_MODEL}), out, progress=False)
+    result = train(tiny_training_config(STAND_INS, model={"overrides": VAE_MODEL}), out, progress=False)
+    assert result.complete and result.model is None  # a base run's product is its phase folders
     return out
 
 
