@@ -11,7 +11,6 @@ from motionflow.camera.intrinsics import (
 )
 from motionflow.camera.json_format import read_trajectory_json, write_trajectory_json
 from motionflow.camera.nerfstudio_format import read_transforms_json, write_transforms_json
-from motionflow.camera.plucker import plucker_embedding
 from motionflow.camera.poses import (
     c2w_to_w2c,
     camera_centers,
@@ -77,3 +76,12 @@ __all__ = [
     "write_trajectory_json",
     "write_transforms_json",
 ]
+
+
+def __getattr__(name: str):
+    """`plucker_embedding` imports torch: loaded on first use, so the camera package alone stays light."""
+    if name == "plucker_embedding":
+        from motionflow.camera.plucker import plucker_embedding
+
+        return plucker_embedding
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

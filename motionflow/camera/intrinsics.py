@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from motionflow.errors import PoseError, VideoError
 
@@ -141,6 +139,9 @@ def resize_frames(
 def _resample(frames: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if frames.shape[1:3] == size:
         return np.ascontiguousarray(frames)
+    import torch  # here, not at the top: pose-estimation workers import the camera package, not torch
+    import torch.nn.functional as F
+
     tensor = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
     resized = F.interpolate(tensor, size=size, mode="bilinear", align_corners=False, antialias=True)
     return resized.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
