@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ METHOD_CONFIGS = (
     "motionctrl-small",
     "animatediff-small",
 )
+RUN_RECORDS = ("training_config.json", "losses.csv", "summary.json")
 TRAIN_SCRIPT = (
     "import sys; from motionflow.training import load_training_config, train; "
     "train(load_training_config(sys.argv[1]), sys.argv[2], resume=True, progress=False)"
@@ -82,6 +84,17 @@ def phase_rows(run: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def bundle_run(run: Path, target: Path, shared: Path) -> None:
+    """The run's model as a compact bundled folder, with the run's settings, losses, summary and curve."""
+    from motionflow.checkpoints.bundle import bundle_checkpoint
+    from motionflow.training.plots import plot_training_curve
+
+    bundle_checkpoint(run / "model", target, shared)
+    for name in RUN_RECORDS:
+        shutil.copy2(run / name, target / name)
+    plot_training_curve(run, target / "training_curve.png", title=f"{run.name}: stages 1 and 2 on the small base")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -115,11 +128,9 @@ def main() -> None:
                 f"{row['steps_per_s']:8.2f} {row['first_loss']:10.4f} {row['last_loss']:7.4f}"
             )
     if args.bundle is not None:
-        from motionflow.checkpoints.bundle import bundle_checkpoint
-
         for name in methods:
             if name not in failed:
-                bundle_checkpoint(out / name / "model", args.bundle / name, args.bundle / "small-shared")
+                bundle_run(out / name, args.bundle / name, args.bundle / "small-shared")
     if failed:
         sys.exit(1)
 

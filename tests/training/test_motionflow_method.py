@@ -25,8 +25,9 @@ def test_the_bundled_checkpoint_is_small_enough_to_ship():
     folder = checkpoint_path()
     assert DEFAULT_CHECKPOINT in bundled_checkpoints()
     assert (folder / WEIGHTS_NAME).stat().st_size < 50e6
-    for name in ("config.json", "TRAINING.md", "scheduler/scheduler_config.json"):
+    for name in ("config.json", "training_config.json", "summary.json", "scheduler/scheduler_config.json"):
         assert (folder / name).is_file(), name
+    assert (folder.parent / "TRAINING.md").is_file()
 
 
 def test_the_fingerprint_follows_the_checkpoint_and_the_sampling_settings():
