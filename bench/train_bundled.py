@@ -92,7 +92,9 @@ def bundle_run(run: Path, target: Path, shared: Path) -> None:
     bundle_checkpoint(run / "model", target, shared)
     for name in RUN_RECORDS:
         shutil.copy2(run / name, target / name)
-    plot_training_curve(run, target / "training_curve.png", title=f"{run.name}: stages 1 and 2 on the small base")
+    plot_training_curve(
+        run, target / "training_curve.png", title=f"{run.name}: stages 1 and 2 on the small base"
+    )
 
 
 def main() -> None:
@@ -120,7 +122,9 @@ def main() -> None:
         runs = {name: launch(overridden(name, out, args.num_clips, steps), out / name) for name in wave}
         failed += [name for name, process in runs.items() if process.wait() != 0]
     print(f"all done after {time.monotonic() - started:.0f} s; failed: {failed or 'none'}", flush=True)
-    print(f"{'run':30s} {'phase':12s} {'steps':>6s} {'s':>7s} {'steps/s':>8s} {'loss first':>10s} {'last':>7s}")
+    print(
+        f"{'run':30s} {'phase':12s} {'steps':>6s} {'s':>7s} {'steps/s':>8s} {'loss first':>10s} {'last':>7s}"
+    )
     for name in (BASE_CONFIG, *methods):
         for row in phase_rows(out / name):
             print(
