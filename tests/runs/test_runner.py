@@ -99,10 +99,11 @@ def test_merge_keeps_the_latest_row_per_key():
 
 def test_unavailable_methods_and_estimators_are_recorded_as_not_computed(tmp_path, tiny_suite, monkeypatch):
     monkeypatch.delenv("MFBENCH_DUST3R_CHECKPOINT", raising=False)
+    monkeypatch.delenv("MFBENCH_VIDEOCRAFTER_DIR", raising=False)
     suite = replace(
         tiny_suite,
         sources=(replace(tiny_suite.sources[0], count=1),),
-        methods=("static", "cameractrl"),
+        methods=("static", "videocrafter"),
         estimators=("colmap", "dust3r"),
     )
     records = load_run_records(run_suite(suite, tmp_path))
@@ -112,7 +113,7 @@ def test_unavailable_methods_and_estimators_are_recorded_as_not_computed(tmp_pat
         and set(dust3r["status"]) == {"not_computed"}
         and dust3r["reason"].str.contains("dust3r").all()
     )
-    cameractrl = records[records["method"] == "cameractrl"]
-    assert set(cameractrl["status"]) == {"not_computed"}
-    assert cameractrl["reason"].str.contains("unavailable").all()
+    videocrafter = records[records["method"] == "videocrafter"]
+    assert set(videocrafter["status"]) == {"not_computed"}
+    assert videocrafter["reason"].str.contains("unavailable").all()
     assert set(records.loc[records["method"] == "static", "metric"]) >= {"psnr", "ssim", "RotErr", "fid"}
