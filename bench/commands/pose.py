@@ -8,17 +8,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from bench.pose_runner import JobOutcome, PoseBatchError, discover_videos, estimate_videos
+from bench.progress import stage_progress
 from bench.runs.layout import RunLayout
 from bench.runs.runner import run_video_sources
 from bench.sfm_adapters import ESTIMATORS, EstimatorUnavailableError, create_estimator
@@ -85,7 +78,7 @@ def pose_command(
             raise PoseBatchError(
                 f"{run or videos}: no videos found (MP4/MOV/MKV/AVI/WebM files or folders of frames)"
             )
-        with _progress(console) as progress:
+        with stage_progress(console) as progress:
             task = progress.add_task(f"{estimator} poses", total=None)
             outcomes = estimate_videos(
                 found,
@@ -118,17 +111,6 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
         if isinstance(settings[key], list):
             settings[key] = tuple(settings[key])
     return settings
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
 
 
 def summary_table(outcomes: list[JobOutcome], estimator: str) -> Table:

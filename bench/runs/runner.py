@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 from accelerate import PartialState
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from baselines import METHODS, Method
 from bench.metrics.camera import camera_metrics
@@ -30,6 +29,7 @@ from bench.metrics.presets import camera_preset
 from bench.metrics.result import MetricResult
 from bench.metrics.suite import VisualMetricSuite
 from bench.pose_runner import VideoSource, estimate_videos, read_record, trials_of
+from bench.progress import stage_progress
 from bench.report import write_report
 from bench.runs.artifacts import read_video_folder
 from bench.runs.clips import ClipPlan, ClipSource, make_source
@@ -143,17 +143,6 @@ def write_manifest(layout: RunLayout, suite: Suite) -> Suite:
     return suite.with_overrides(**{key: tuple(values) for key, values in union.items()})
 
 
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-
-
 @dataclass(frozen=True)
 class Participants:
     """The suite's methods and estimators that can run here, and why the others cannot.
@@ -239,7 +228,7 @@ def generate_stage(
 ) -> None:
     methods = list(participants.methods.values())
     runnable = [item for item in clips if not item.plan.skip_reason]
-    with _progress(console) as progress, timings.stage("generate") as timing:
+    with stage_progress(console) as progress, timings.stage("generate") as timing:
         task = progress.add_task("clips and videos", total=len(runnable) * (1 + len(methods)))
         for item in runnable:
             clip, load_seconds = materialize_clip(layout, item.source, item.plan)
@@ -282,7 +271,7 @@ def pose_stage(
     ]
     for name in participants.estimators:
         estimator = create_estimator(name)
-        with _progress(console) as progress, timings.stage("pose") as timing:
+        with stage_progress(console) as progress, timings.stage("pose") as timing:
             task = progress.add_task(f"poses ({name})", total=None)
             outcomes = estimate_videos(
                 videos,
@@ -362,7 +351,7 @@ def metrics_stage(
 ) -> pd.DataFrame:
     rows: list[dict] = []
     runnable = [item for item in clips if not item.plan.skip_reason]
-    with _progress(console) as progress, timings.stage("metrics") as timing:
+    with stage_progress(console) as progress, timings.stage("metrics") as timing:
         task = progress.add_task("metrics", total=len(runnable) * len(suite.methods))
         for item in runnable:
             key = video_key(item.plan)
@@ -438,7 +427,7 @@ def set_level_rows(layout: RunLayout, suite: Suite, console: Console, timing: St
     participants = check_participants(suite)
     planned = [item for item in plan_suite(suite) if not item.plan.skip_reason]
     features: dict[tuple[str, str, str], list[dict]] = {}
-    with _progress(console) as progress:
+    with stage_progress(console) as progress:
         task = progress.add_task("set-level features", total=len(planned) * len(participants.sources))
         for item in planned:
             key = video_key(item.plan)

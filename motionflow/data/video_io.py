@@ -19,6 +19,9 @@ PNG_COMPRESS_LEVEL = 1
 default 6 (0.13 s vs 0.74 s here) for files about a third larger."""
 MP4_CRF = 12
 """Near-transparent quality, so that metrics on the MP4 barely differ from the frames it was made of."""
+MP4_PRESET = "veryfast"
+"""The MP4 is the viewing copy (metrics read the PNG frames): x264's veryfast encodes a 16-frame 256x256
+clip in 0.06 s instead of medium's 0.13 s, at about the same size for this CRF."""
 
 
 def check_video_array(frames: np.ndarray) -> np.ndarray:
@@ -102,7 +105,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: int = DEFAULT_FPS) ->
         stream = container.add_stream("libx264", rate=fps)
         stream.height, stream.width = frames.shape[1], frames.shape[2]
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(MP4_CRF), "preset": "medium"}
+        stream.options = {"crf": str(MP4_CRF), "preset": MP4_PRESET}
         for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
