@@ -30,6 +30,7 @@ from motionflow.camera.re10k_format import read_re10k
 from motionflow.data.video_io import read_video
 from motionflow.errors import MotionFlowError, VideoError
 from motionflow.utils.io import atomic_write_text, content_hash, sha256_file
+from motionflow.utils.processes import empty_main_module
 
 RECORD_FORMAT = "mfbench-pose-record/1"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")
@@ -365,7 +366,8 @@ def _execute(pending: list[PoseJob], estimator: PoseEstimator, workers: int):
         initializer=_init_worker,
         initargs=(estimator.name, estimator.settings),
     ) as pool:
-        futures = {pool.submit(_run_in_worker, job): job for job in pending}
+        with empty_main_module():
+            futures = {pool.submit(_run_in_worker, job): job for job in pending}
         try:
             remaining = set(futures)
             while remaining:

@@ -34,6 +34,7 @@ from motionflow.errors import MotionFlowError
 from motionflow.models.inputs import CAMERA_INPUT_KINDS
 from motionflow.training.config import DataSettings
 from motionflow.utils.io import atomic_write_json, content_hash
+from motionflow.utils.processes import empty_main_module
 
 
 class UnusableClip(Exception):
@@ -283,7 +284,10 @@ class CachedClipItems(ClipItems):
             Progress(disable=not progress) as bar,
         ):
             task = bar.add_task(f"caching {count} clips", total=count)
-            futures = [pool.submit(_fill_cache_chunk, self.source, self.folder, chunk) for chunk in chunks]
+            with empty_main_module():
+                futures = [
+                    pool.submit(_fill_cache_chunk, self.source, self.folder, chunk) for chunk in chunks
+                ]
             for future, chunk in zip(futures, chunks, strict=True):
                 problems.update(future.result())
                 bar.advance(task, len(chunk))
