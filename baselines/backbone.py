@@ -27,7 +27,7 @@ from diffusers import UNetMotionModel
 from torch import nn
 
 from motionflow.camera.trajectory import Trajectory
-from motionflow.errors import FrameCountError
+from motionflow.errors import FrameCountError, MissingWeightsError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import CONFIG_NAME, MotionFlowConfig
 from motionflow.models.video_denoiser import (
@@ -39,6 +39,7 @@ from motionflow.models.video_denoiser import (
 )
 from motionflow.utils.io import atomic_write_text
 from motionflow.utils.registry import Registry
+from motionflow.weights import WeightsFormatError
 
 _MOTION_BLOCK = re.compile(
     r"^(?:(?P<kind>down_blocks|up_blocks)\.(?P<index>\d+)|mid_block)\.motion_modules\.\d+\.transformer_blocks\.\d+$"
@@ -139,13 +140,13 @@ class BaselineConfig:
     def load(cls, directory: str | Path) -> BaselineConfig:
         path = Path(directory) / CONFIG_NAME
         if not path.is_file():
-            raise FileNotFoundError(
+            raise MissingWeightsError(
                 f"{path}: no baseline config (is {directory} a baseline checkpoint folder?)"
             )
         try:
             return cls.from_dict(json.loads(path.read_text()))
         except (ValueError, TypeError) as error:
-            raise ValueError(f"{path}: {error}") from None
+            raise WeightsFormatError(f"{path}: {error}") from None
 
 
 BASELINE_METHODS: dict[str, tuple[str | None, bool]] = {

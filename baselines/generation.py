@@ -27,7 +27,13 @@ from motionflow.models.inputs import image_to_tensor, video_to_uint8
 from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import combine_guidance, guidance_variants, noise_schedule_config
 from motionflow.utils.io import content_hash
-from motionflow.weights import WeightSpec, expected_path, missing_message, register_weights
+from motionflow.weights import (
+    WeightsFormatError,
+    WeightSpec,
+    expected_path,
+    missing_message,
+    register_weights,
+)
 
 DEFAULT_STEPS = 25
 DEFAULT_GUIDANCE = 3.0
@@ -185,7 +191,7 @@ class BaselineCheckpointMethod(Method):
             folder = self.checkpoint_path()
             config = BaselineConfig.load(folder)
             if config.method != self.name:
-                raise ValueError(f"{folder} holds a {config.method!r} checkpoint, not {self.name!r}")
+                raise WeightsFormatError(f"{folder} holds a {config.method!r} checkpoint, not {self.name!r}")
             if not (folder / WEIGHTS_NAME).is_file():
                 raise MissingWeightsError(f"{folder / WEIGHTS_NAME} not found ({self.weights.source})")
             self._fingerprint = content_hash(
