@@ -58,10 +58,10 @@ def overridden(name: str, out: Path, num_clips: int | None, steps: dict[str, int
 
 
 def launch(config: Path, run: Path) -> subprocess.Popen:
-    log = (run.parent / f"{run.name}.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-c", TRAIN_SCRIPT, str(config), str(run)], stdout=log, stderr=subprocess.STDOUT
-    )
+    with (run.parent / f"{run.name}.log").open("w") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-c", TRAIN_SCRIPT, str(config), str(run)], stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def phase_rows(run: Path) -> list[dict[str, Any]]:

@@ -50,14 +50,10 @@ def _write_strip(run: Path, clip: str, methods: str | None, out: Path | None) ->
     key = VideoKey(*parts)
     layout = RunLayout(run)
     if methods is None:
-        names = (
-            sorted(
-                path.name
-                for path in (run / "videos").iterdir()
-                if (layout.video_dir(path.name, key) / FRAMES_DIR).is_dir()
-            )
-            if (run / "videos").is_dir()
-            else []
+        names = sorted(
+            path.name
+            for path in (run / "videos").glob("*")
+            if (layout.video_dir(path.name, key) / FRAMES_DIR).is_dir()
         )
     else:
         names = [name for name in methods.split(",") if name]

@@ -1,7 +1,8 @@
 """Checkpoints shipped with the package: MotionFlow folders written by `MotionFlowPipeline.save_pretrained`
 (config.json, model.safetensors, scheduler/) and baseline folders (`BaselineModel.save_pretrained`), each
-with a TRAINING.md saying how it was trained; in the bundled form of `motionflow.checkpoints.bundle`, their
-frozen tensors in a shared folder (small-shared/, not a checkpoint itself)."""
+with its run's training_config.json, losses and summary (TRAINING.md beside them says how they were
+trained); in the bundled form of `motionflow.checkpoints.bundle`, their frozen tensors in a shared folder
+(small-shared/, not a checkpoint itself)."""
 
 from __future__ import annotations
 

@@ -23,20 +23,12 @@ from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.image_encoders import ClipImageTokens
 from motionflow.models.latent_codec import build_latent_codec
-from motionflow.models.video_denoiser import quiet_diffusers
+from motionflow.models.video_denoiser import drop_condition, quiet_diffusers
 from motionflow.utils.io import atomic_path
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
 VAE_FOLDER = "vae"
 MOTION_MODULES = "motion_modules."
-
-
-def drop_condition(values: torch.Tensor, drop: torch.Tensor | None) -> torch.Tensor:
-    """Zeros (the null condition) for the samples where `drop` [B] is true."""
-    if drop is None:
-        return values
-    mask = torch.as_tensor(drop, dtype=torch.bool, device=values.device)
-    return torch.where(mask.reshape(-1, *[1] * (values.ndim - 1)), torch.zeros_like(values), values)
 
 
 class BackboneDenoiser(nn.Module):

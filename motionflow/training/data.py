@@ -203,6 +203,8 @@ def _positions(clip: Clip, sampled: Trajectory) -> np.ndarray:
 
 
 CACHE_MARKER = "complete.json"
+CACHE_ARRAYS = ("frames", "c2w", "intrinsics")
+"""One memory-mapped .npy file each: uint8 frames [N, F, H, W, 3], c2w [N, F, 4, 4], intrinsics [N, F, 3, 3]."""
 CACHE_CHUNK = 32
 """Clips per task of the processes that fill a clip cache."""
 _UNCACHED_SETTINGS = ("cache", "num_workers")
@@ -215,13 +217,15 @@ def clip_cache_folder(settings: DataSettings, seed: int) -> Path:
     return Path(settings.cache).expanduser() / f"clips-{content_hash(values, seed)[:16]}"
 
 
+def _open_cache_arrays(folder: Path, mode: str) -> dict[str, np.ndarray]:
+    return {name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in CACHE_ARRAYS}
+
+
 def _fill_cache_chunk(source: ClipItems, folder: Path, indices: list[int]) -> dict[int, str]:
     """Writes the clips `indices` of `source` into the cache arrays; returns {index: problem} of the
     unusable ones."""
     torch.set_num_threads(1)
-    arrays = {
-        name: np.load(folder / f"{name}.npy", mmap_mode="r+") for name in ("frames", "c2w", "intrinsics")
-    }
+    arrays = _open_cache_arrays(folder, "r+")
     problems = {}
     for index in indices:
         try:
@@ -299,10 +303,7 @@ class CachedClipItems(ClipItems):
 
     def _cached(self) -> dict[str, np.ndarray]:
         if self._arrays is None:
-            self._arrays = {
-                name: np.load(self.folder / f"{name}.npy", mmap_mode="r")
-                for name in ("frames", "c2w", "intrinsics")
-            }
+            self._arrays = _open_cache_arrays(self.folder, "r")
         return self._arrays
 
     def __len__(self) -> int:

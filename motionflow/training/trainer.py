@@ -287,7 +287,7 @@ class Trainer:
             components = self._pretrained_components(pretrain)
             torch.manual_seed(seed + 1)
             return build_trainee(method, self.model_config, components)
-        if previous is not None or self.config.model.base:
+        if previous is not None:
             components = self._components()
             torch.manual_seed(seed + 1)
             return build_trainee(method, self.model_config, components)
