@@ -1,12 +1,14 @@
-"""Training and bundled-checkpoint benchmark (CPU unless a GPU is present).
+"""Training and bundled-checkpoint benchmark.
 
-- seconds per optimizer step of the `small` training config (batch 1, 16 frames at 128x128) in each
-  phase: the pretraining stand-in (video backbone only), stage 1 (new modules; the backbone frozen but
-  back-propagated through), stage 2 (everything);
-- seconds per 16-frame video of the bundled `motionflow` method (its default sampling steps and
-  guidance, generated at 128x128 and resized to the 256x256 frames asked for).
+- seconds per optimizer step of the `motionflow-small` training config (16 frames at 128x128) in each
+  phase, at a chosen batch size, device and precision: the pretraining stand-in (video backbone only),
+  stage 1 (new modules; the backbone frozen but back-propagated through), stage 2 (everything), with
+  the peak GPU memory of each on a GPU;
+- seconds per 16-frame video of the bundled `motionflow` method on the CPU (its default sampling steps
+  and guidance, generated at 128x128 and resized to the 256x256 frames asked for).
 
-Median of a few steps after one warm-up step. Run as `python -m bench.benchmarks.training [--threads N]`
+Median of a few steps after one warm-up step. Run as
+`python -m bench.benchmarks.training [--threads N] [--device cuda --batch-size 32 --precision bf16]`
 (one thread is the fastest setting on a shared, busy CPU)."""
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from baselines.motionflow_method import MotionFlowMethod
 from motionflow.data.synthetic import render_synthetic_clip
 from motionflow.models import MotionFlowComponents, MotionFlowModel
 from motionflow.training import BackboneDenoiser, epsilon_loss, load_training_config, training_scheduler
-from motionflow.training.data import fit_to_size, to_training_item
+from motionflow.training.data import batch_inputs, fit_to_size, to_training_item
 from motionflow.training.losses import step_generator
 from motionflow.training.trainer import model_config_for
 
@@ -30,51 +32,76 @@ CONFIG = "motionflow-small"
 TIMED_STEPS = 3
 
 
-def seconds_per_step(model: nn.Module, parameters: list[nn.Parameter], batch: dict, steps: int) -> float:
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def seconds_per_step(
+    model: nn.Module, parameters: list[nn.Parameter], batch: dict, steps: int, precision: str
+) -> tuple[float, float]:
+    """(median seconds per step, peak GPU memory in GiB; 0 on the CPU)."""
+    device = next(model.parameters()).device
     optimizer = torch.optim.Adam(parameters, lr=1e-5)
     scheduler = training_scheduler()
-    frames, plucker = batch["frames"][None], batch["plucker"][None]
+    frames, plucker = batch_inputs(batch, device, "plucker")
+    dtype = PRECISIONS[precision]
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     times = []
     for step in range(steps + 1):
         started = time.perf_counter()
-        latents = model.encode_video(frames)
-        loss = epsilon_loss(
-            model, latents, frames[:, 0], plucker, scheduler, step_generator(0, step), 0.1, 0.1
-        )
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            latents = model.encode_video(frames)
+            loss = epsilon_loss(
+                model, latents, frames[:, 0], plucker, scheduler, step_generator(0, step), 0.1, 0.1
+            )
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         times.append(time.perf_counter() - started)
-    return statistics.median(times[1:])
+    peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
+    return statistics.median(times[1:]), peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--steps", type=int, default=TIMED_STEPS, help="timed steps per phase")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--precision", choices=sorted(PRECISIONS), default="fp32")
+    parser.add_argument("--training-only", action="store_true", help="skip the generation timing")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     config = load_training_config(CONFIG)
     model_config = model_config_for(config)
     clip = render_synthetic_clip("indoor", "re10k", config.data.num_frames, config.data.image_size, seed=0)
-    batch = to_training_item(*fit_to_size(clip.frames, clip.trajectory, config.data.image_size))
+    item = to_training_item(*fit_to_size(clip.frames, clip.trajectory, config.data.image_size))
+    batch = {key: value.expand(args.batch_size, *value.shape) for key, value in item.items()}
     print(
-        f"training config {CONFIG!r}: batch {config.optim.batch_size}, {config.data.num_frames} frames at "
-        f"{config.data.image_size[0]}x{config.data.image_size[1]}, {torch.get_num_threads()} CPU thread(s)"
+        f"training config {CONFIG!r}: batch {args.batch_size}, {config.data.num_frames} frames at "
+        f"{config.data.image_size[0]}x{config.data.image_size[1]}, {device}, {args.precision}, "
+        f"{torch.get_num_threads()} CPU thread(s)"
     )
 
+    def report(label: str, model: nn.Module, parameters: list[nn.Parameter]) -> None:
+        seconds, peak = seconds_per_step(model, parameters, batch, args.steps, args.precision)
+        memory = f", peak {peak:.1f} GiB" if device.type == "cuda" else ""
+        trained = sum(parameter.numel() for parameter in parameters) / 1e6
+        print(f"  {label:9s} {seconds:8.3f} s/step ({trained:.2f} M trained parameters{memory})")
+
     torch.manual_seed(0)
-    backbone = BackboneDenoiser(model_config, MotionFlowComponents.random(model_config)).train()
-    print(
-        f"  pretrain  {seconds_per_step(backbone, backbone.trainable_parameters(), batch, args.steps):7.2f} s/step"
-    )
-    model = MotionFlowModel(model_config).train()
+    backbone = BackboneDenoiser(model_config, MotionFlowComponents.random(model_config)).to(device).train()
+    report("pretrain", backbone, backbone.trainable_parameters())
+    del backbone
+    model = MotionFlowModel(model_config).to(device).train()
     for stage in (1, 2):
-        parameters = model.set_trainable_stage(stage)
-        print(
-            f"  stage {stage}   {seconds_per_step(model, parameters, batch, args.steps):7.2f} s/step "
-            f"({sum(p.numel() for p in parameters) / 1e6:.2f} M trained parameters)"
-        )
+        report(f"stage {stage}", model, model.set_trainable_stage(stage))
+    if args.training_only:
+        return
 
     method = MotionFlowMethod()
     reference = render_synthetic_clip("indoor", "re10k", 16, (256, 256), seed=1)

@@ -11,7 +11,6 @@ import torch.nn.functional as F
 
 from motionflow.camera.intrinsics import scale_intrinsics
 from motionflow.camera.plucker import plucker_embedding
-from motionflow.camera.poses import invert_rigid
 from motionflow.camera.trajectory import Trajectory
 
 
@@ -36,34 +35,51 @@ def image_to_tensor(image: np.ndarray | torch.Tensor, size: tuple[int, int]) -> 
     return tensor.clamp(-1, 1)
 
 
-def trajectory_plucker(trajectory: Trajectory, size: tuple[int, int]) -> torch.Tensor:
-    """Plücker rays [F, 6, h, w] of a trajectory made relative to its first frame, with its intrinsics
-    rescaled from `trajectory.image_size` to the generation size `size` (h, w)."""
+def relative_cameras(trajectory: Trajectory, size: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """c2w [F, 4, 4] relative to the first frame and K [F, 3, 3] rescaled from `trajectory.image_size`
+    to the generation size `size` (h, w), float64: what every camera input is computed from."""
     relative = trajectory.relative()
     intrinsics = scale_intrinsics(relative.intrinsics, relative.image_size, size)
-    rays = plucker_embedding(
-        torch.from_numpy(relative.c2w), torch.from_numpy(intrinsics), image_size=tuple(size)
-    )
-    return rays.float()
+    return torch.from_numpy(relative.c2w), torch.from_numpy(intrinsics)
+
+
+def plucker_input(c2w: torch.Tensor, intrinsics: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Plücker rays [..., F, 6, h, w] of relative cameras c2w [..., F, 4, 4] with K [..., F, 3, 3] in
+    pixels of `size`; batched, on the cameras' device (the trainer computes it on the GPU)."""
+    rays = plucker_embedding(c2w.reshape(-1, 4, 4), intrinsics.reshape(-1, 3, 3), image_size=tuple(size))
+    return rays.reshape(*c2w.shape[:-2], *rays.shape[1:])
 
 
 POSE_VECTOR_CHANNELS = 12
 
 
-def relative_pose_vectors(trajectory: Trajectory) -> np.ndarray:
-    """[F, 12]: each frame's world-to-camera [R|t] relative to the first camera, rows flattened."""
-    w2c = invert_rigid(trajectory.relative().c2w)
-    return w2c[:, :3, :].reshape(len(trajectory), POSE_VECTOR_CHANNELS)
+def pose_vectors_input(c2w: torch.Tensor, intrinsics: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """[..., F, 12]: each frame's world-to-camera [R|t] of relative cameras c2w [..., F, 4, 4], rows
+    flattened (MotionCtrl's input; K and the generation size do not enter)."""
+    rotation_t = c2w[..., :3, :3].transpose(-1, -2)
+    translation = -rotation_t @ c2w[..., :3, 3:]
+    return torch.cat([rotation_t, translation], dim=-1).flatten(-2)
+
+
+CAMERA_INPUT_KINDS = {"plucker": plucker_input, "pose_vectors": pose_vectors_input}
+"""Camera input kind -> (relative c2w [..., F, 4, 4], K [..., F, 3, 3], generation size) -> tensor
+[..., F, ...]: what a model's `camera_input_kind` names. Training items carry the cameras; the trainer
+and `camera_input` (inference) both build the input through these, so the conventions cannot drift."""
+
+
+def camera_input(kind: str, trajectory: Trajectory, size: tuple[int, int]) -> torch.Tensor:
+    """The float32 camera input [F, ...] of kind `kind` for a trajectory at generation size `size`."""
+    return CAMERA_INPUT_KINDS[kind](*relative_cameras(trajectory, size), size).float()
+
+
+def trajectory_plucker(trajectory: Trajectory, size: tuple[int, int]) -> torch.Tensor:
+    """Plücker rays [F, 6, h, w] of a trajectory made relative to its first frame (computed in float64)."""
+    return camera_input("plucker", trajectory, size)
 
 
 def pose_vector_input(trajectory: Trajectory, size: tuple[int, int]) -> torch.Tensor:
-    """`relative_pose_vectors` as a float tensor [F, 12] (the generation size does not enter)."""
-    return torch.from_numpy(relative_pose_vectors(trajectory)).float()
-
-
-CAMERA_INPUT_KINDS = {"plucker": trajectory_plucker, "pose_vectors": pose_vector_input}
-"""Camera input kind -> (trajectory, generation size) -> tensor [F, ...]: what a model's
-`camera_input_kind` names, and what every training item carries."""
+    """MotionCtrl's relative pose vectors [F, 12] of a trajectory."""
+    return camera_input("pose_vectors", trajectory, size)
 
 
 def video_to_uint8(frames: torch.Tensor) -> np.ndarray:

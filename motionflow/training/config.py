@@ -106,6 +106,10 @@ class DataSettings:
     seed_offset: int = 1000
     num_clips: int = 100_000
     num_workers: int = 1
+    """Processes that render or decode clips (into the cache when there is one)."""
+    loader_workers: int | None = None
+    """DataLoader processes per training process; None: `num_workers`. Cached clips are cheap to read,
+    so a few suffice where `num_workers` processes filled the cache."""
     cache: str = ""
     """A folder for the clip cache (motionflow.training.data.CachedClipItems); empty: no cache."""
 

@@ -58,7 +58,13 @@ from motionflow.training.checkpoint import (
     save_checkpoint,
 )
 from motionflow.training.config import PHASE_NAMES, STAND_IN_PHASES, PhaseConfig, TrainingConfig
-from motionflow.training.data import ClipItems, StepSampler, build_training_items
+from motionflow.training.data import (
+    ClipItems,
+    StepSampler,
+    batch_inputs,
+    build_training_items,
+    frames_to_model_range,
+)
 from motionflow.training.losses import epsilon_loss, step_generator, training_scheduler
 from motionflow.training.models import build_trainee, load_trainee, pretrained_trainee, save_trained
 from motionflow.utils.io import atomic_write_json, atomic_write_text
@@ -309,7 +315,7 @@ class Trainer:
         folder = self._phase_dir(phase) / MODEL_FOLDER
         if isinstance(model, AutoencoderTrainee):
             frames = torch.cat([self.items[index]["frames"] for index in range(CALIBRATION_CLIPS)])
-            model.calibrate(frames.to(self.accelerator.device))
+            model.calibrate(frames_to_model_range(frames.to(self.accelerator.device)))
             model.save(folder)
         elif isinstance(model, BackboneDenoiser):
             model.save(folder)
@@ -384,12 +390,14 @@ class Trainer:
             rank=accelerator.process_index,
             world_size=accelerator.num_processes,
         )
+        data = self.config.data
         loader = DataLoader(
             self.items,
             batch_size=optim.batch_size,
             sampler=sampler,
-            num_workers=self.config.data.num_workers,
+            num_workers=data.num_workers if data.loader_workers is None else data.loader_workers,
             worker_init_fn=_single_thread_worker,
+            pin_memory=accelerator.device.type == "cuda",
         )
         step, started, steps_done = progress.step, time.monotonic(), 0
         with _progress_bar(self.show_progress) as bar:
@@ -425,14 +433,13 @@ class Trainer:
     ) -> tuple[float, float]:
         accelerator, optim = self.accelerator, self.config.optim
         model = accelerator.unwrap_model(wrapped)
-        frames = batch["frames"].to(accelerator.device)
+        camera_kind = None if isinstance(model, AutoencoderTrainee) else model.camera_input_kind
+        frames, camera = batch_inputs(batch, accelerator.device, camera_kind)
         generator = step_generator(self.config.seed, stream, step, accelerator.process_index)
         with accelerator.autocast():
             if isinstance(model, AutoencoderTrainee):
                 loss = wrapped(frames, generator)
             else:
-                camera_kind = model.camera_input_kind
-                camera = batch[camera_kind].to(accelerator.device) if camera_kind else None
                 loss = epsilon_loss(
                     wrapped,
                     model.encode_video(frames),

@@ -9,13 +9,14 @@ from motionflow.camera.sampling import BASIC_STRIDE
 from motionflow.data.build import build_synthetic_dataset
 from motionflow.data.bundled import export_bundled_re10k
 from motionflow.data.video_io import read_video, write_video
-from motionflow.models.inputs import CAMERA_INPUT_KINDS
+from motionflow.models.inputs import CAMERA_INPUT_KINDS, camera_input
 from motionflow.training.config import DataSettings
 from motionflow.training.data import (
     CachedClipItems,
     FolderClipItems,
     StepSampler,
     SyntheticClipItems,
+    batch_inputs,
     clip_cache_folder,
 )
 from motionflow.training.trainer import train
@@ -56,8 +57,8 @@ def test_a_clip_with_a_bad_camera_file_is_skipped_with_a_warning_naming_it(re10k
     with pytest.warns(UserWarning) as caught:
         item = items[0]
     assert names[0] in str(caught[0].message)
-    assert item["frames"].shape == (2, 3, 32, 48)
-    assert item["plucker"].shape == (2, 6, 32, 48)
+    assert item["frames"].shape == (2, 3, 32, 48) and item["frames"].dtype == torch.uint8
+    assert item["c2w"].shape == (2, 4, 4) and item["intrinsics"].shape == (2, 3, 3)
 
 
 def test_a_clip_with_too_few_frames_is_skipped_with_a_warning_naming_it(re10k_folder):
@@ -102,8 +103,22 @@ def test_synthetic_items_depend_only_on_seed_and_index():
     other = SyntheticClipItems(settings, seed=1)[6]
     assert torch.equal(first["frames"], again["frames"])
     assert not torch.equal(first["frames"], other["frames"])
-    assert first["frames"].min() >= -1 and first["frames"].max() <= 1
-    assert torch.allclose(first["plucker"][0, 3:].norm(dim=0), torch.ones(32, 32), atol=1e-5)
+    torch.testing.assert_close(first["c2w"][0], torch.eye(4), rtol=0, atol=1e-6)
+
+
+def test_batch_inputs_equal_what_inference_computes_from_the_trajectory():
+    """Training computes camera inputs batched (on the GPU); inference from a Trajectory: the same."""
+    settings = DataSettings(image_size=(32, 32), num_frames=4, source_frames=40, num_workers=0)
+    items = SyntheticClipItems(settings, seed=1)
+    batch = torch.utils.data.default_collate([items[2], items[3]])
+    for kind in CAMERA_INPUT_KINDS:
+        frames, camera = batch_inputs(batch, torch.device("cpu"), kind)
+        for row, index in enumerate((2, 3)):
+            expected = camera_input(kind, items.clip(index)[1], (32, 32))
+            torch.testing.assert_close(camera[row], expected, rtol=0, atol=2e-5)
+    assert frames.shape == (2, 4, 3, 32, 32) and frames.min() >= -1 and frames.max() <= 1
+    torch.testing.assert_close(frames[0], batch["frames"][0].float() / 127.5 - 1)
+    assert batch_inputs(batch, torch.device("cpu"), None)[1] is None
 
 
 def test_the_step_sampler_resumes_where_it_stopped_and_splits_processes():
@@ -133,10 +148,10 @@ def test_a_built_synthetic_dataset_in_dl3dv_layout_trains(tmp_path):
     items = FolderClipItems(settings, seed=0)
     assert len(items) == 2
     item = items[1]
-    assert item["frames"].shape == (3, 3, 32, 32) and item["plucker"].shape == (3, 6, 32, 32)
+    assert item["frames"].shape == (3, 3, 32, 32) and item["c2w"].shape == (3, 4, 4)
 
 
-def test_cached_clips_equal_the_rendered_ones_and_carry_every_camera_input(tmp_path):
+def test_cached_clips_equal_the_rendered_ones(tmp_path):
     settings = DataSettings(
         image_size=(32, 32), num_frames=4, source_frames=40, num_clips=6, num_workers=2, cache=str(tmp_path)
     )
@@ -144,10 +159,9 @@ def test_cached_clips_equal_the_rendered_ones_and_carry_every_camera_input(tmp_p
     rendered = SyntheticClipItems(settings, seed=1)
     for index in (0, 5):
         expected, actual = rendered[index], cached[index]
-        assert expected.keys() == actual.keys() == {"frames", *CAMERA_INPUT_KINDS}
+        assert expected.keys() == actual.keys() == {"frames", "c2w", "intrinsics"}
         for key in expected:
             torch.testing.assert_close(actual[key], expected[key], rtol=0, atol=1e-6)
-    assert actual["pose_vectors"].shape == (4, 12)
     assert clip_cache_folder(settings, 1).parent == tmp_path
 
 

@@ -7,7 +7,7 @@ from safetensors.torch import load_file
 from motionflow.models import MotionFlowModel
 from motionflow.pipeline import MotionFlowPipeline
 from motionflow.training import Trainer, TrainingError, epsilon_loss, train, training_scheduler
-from motionflow.training.data import build_training_items
+from motionflow.training.data import batch_inputs, build_training_items
 from motionflow.training.losses import step_generator
 from tests.training.helpers import TINY_MODEL, tiny_training_config
 
@@ -35,7 +35,8 @@ def test_a_few_steps_decrease_the_loss_on_a_tiny_batch():
     trainer = Trainer(config, "unused", progress=False)
     model = trainer.start_model(0).train()
     item = build_training_items(config.data, config.seed)[0]
-    frames, plucker = item["frames"][None], item["plucker"][None]
+    batch = {key: value[None] for key, value in item.items()}
+    frames, plucker = batch_inputs(batch, torch.device("cpu"), "plucker")
     latents = model.encode_video(frames)
     scheduler = training_scheduler()
     optimizer = torch.optim.Adam(model.set_trainable_stage(2), lr=2e-3)
