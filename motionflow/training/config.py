@@ -141,7 +141,8 @@ class OptimSettings:
     checkpoint_every: int = 50
     keep_checkpoints: int = 2
     cpu_threads: int = 0
-    """torch threads on a CPU run (0: torch's default). One thread is fastest on a busy machine."""
+    """torch CPU threads of each training process (0: torch's default). One is fastest on a busy CPU,
+    and enough where several runs share a GPU (their CPU work is launching kernels)."""
     autoencoder_frames: int = 8
     """Frames of each clip the autoencoder phase reconstructs per step (drawn at random)."""
     autoencoder_kl_weight: float = 1e-6

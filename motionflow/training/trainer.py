@@ -195,7 +195,7 @@ class Trainer:
             mixed_precision=config.optim.mixed_precision if on_gpu else "no",
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
         )
-        if self.accelerator.device.type == "cpu" and config.optim.cpu_threads:
+        if config.optim.cpu_threads:
             torch.set_num_threads(config.optim.cpu_threads)
         self.show_progress = progress and self.accelerator.is_main_process
         self.model_config = model_config_for(config)
