@@ -113,17 +113,29 @@ class CameraCrossAttnProcessor(nn.Module):
     """Eq. 4 on the reference motion network's cross-attention.
 
     K_i / V_i are the block's own to_k / to_v of the CLIP image tokens; K_c / V_c are new projections
-    of the camera tokens of the block's resolution (`bank.camera_tokens[level]`). V_c starts at zero,
-    so at initialisation the block computes exactly its base cross-attention."""
+    of the camera tokens of the block's resolution (`bank.camera_tokens[level]`). With `zero_values`
+    V_c starts at zero, so at initialisation the block computes exactly its base cross-attention;
+    otherwise normal with std 1/sqrt(camera_dim) (`MotionFlowConfig.camera_value_init`)."""
 
-    def __init__(self, bank: ConditionBank, level: int, camera_dim: int, inner_dim: int, lambda_c: float):
+    def __init__(
+        self,
+        bank: ConditionBank,
+        level: int,
+        camera_dim: int,
+        inner_dim: int,
+        lambda_c: float,
+        zero_values: bool = True,
+    ):
         super().__init__()
         self.bank = bank
         self.level = level
         self.lambda_c = lambda_c
         self.to_k_camera = nn.Linear(camera_dim, inner_dim, bias=False)
         self.to_v_camera = nn.Linear(camera_dim, inner_dim, bias=False)
-        nn.init.zeros_(self.to_v_camera.weight)
+        if zero_values:
+            nn.init.zeros_(self.to_v_camera.weight)
+        else:
+            nn.init.normal_(self.to_v_camera.weight, std=camera_dim**-0.5)
 
     def __call__(
         self,

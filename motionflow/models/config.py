@@ -16,6 +16,7 @@ from motionflow.utils.io import atomic_write_text
 
 ReferenceNetInit = Literal["pretrained", "random"]
 ReferenceTimestep = Literal["denoising", "zero"]
+CameraValueInit = Literal["zero", "normal"]
 
 CONFIG_NAME = "config.json"
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -37,6 +38,12 @@ class MotionFlowConfig:
     any size divisible by the latent factor times 2**(levels-1) and any frame count up to the motion
     modules' `motion_max_seq_length`). `lambda_c` weighs the camera term of Eq. 4.
 
+    `camera_value_init`: V_c of Eq. 4 starts at zero (the paper's zero-initialised new modules: the
+    reference network then computes exactly its base cross-attention) or normal with std
+    1/sqrt(camera channels). The video network's prediction is unchanged at initialisation either way
+    (reference attention's output projection starts at zero), but with "zero" two zero projections sit
+    in series on the camera branch: the trajectory encoder and K_c get no gradient until both have moved.
+
     Ablations of Table 4: `use_reference_net=False` feeds the trajectory encoder's features straight
     into reference attention; `use_semantic_encoder=False` removes the semantic addition, object
     attention and semantic mask; `reference_net_init="random"` starts the reference motion network
@@ -55,6 +62,7 @@ class MotionFlowConfig:
     trajectory_layers_per_level: int = 2
     trajectory_attention_head_dim: int = 64
     lambda_c: float = 1.0
+    camera_value_init: CameraValueInit = "zero"
     use_reference_net: bool = True
     use_semantic_encoder: bool = True
     reference_net_init: ReferenceNetInit = "pretrained"
@@ -81,6 +89,8 @@ class MotionFlowConfig:
             raise ValueError(
                 f"reference_net_init must be 'pretrained' or 'random', got {self.reference_net_init!r}"
             )
+        if self.camera_value_init not in ("zero", "normal"):
+            raise ValueError(f"camera_value_init must be 'zero' or 'normal', got {self.camera_value_init!r}")
         if self.reference_timestep not in ("denoising", "zero"):
             raise ValueError(
                 f"reference_timestep must be 'denoising' or 'zero', got {self.reference_timestep!r}"

@@ -165,6 +165,7 @@ class MotionFlowModel(VideoDenoiser):
                     camera_dim=self.config.block_out_channels[level],
                     inner_dim=block.attn2.to_q.out_features,
                     lambda_c=self.config.lambda_c,
+                    zero_values=self.config.camera_value_init == "zero",
                 )
             )
             block.register_forward_hook(ReferenceMapCapture(self.bank, key))

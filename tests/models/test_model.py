@@ -16,6 +16,7 @@ ABLATIONS = {
     "w/o reference net": {"use_reference_net": False},
     "w/o semantic encoder": {"use_semantic_encoder": False},
     "random reference init": {"reference_net_init": "random"},
+    "normal camera values": {"camera_value_init": "normal"},
     "three levels, two layers": {"block_out_channels": (16, 16, 32), "layers_per_block": 2},
 }
 
@@ -46,6 +47,29 @@ def test_output_shape_follows_the_input(batch: int, frames: int, size: tuple[int
         output = model(latents, 500, reference, plucker)
     assert output.shape == latents.shape
     assert torch.isfinite(output).all()
+
+
+@pytest.mark.parametrize(("init", "reaches_encoder"), [("zero", False), ("normal", True)])
+def test_the_trajectory_encoder_learns_once_reference_attention_has_moved_only_with_non_zero_camera_values(
+    init: str, reaches_encoder: bool
+) -> None:
+    """After the first update of reference attention's output (zero at first), the camera branch
+    gets gradient only if V_c of Eq. 4 does not also start at zero."""
+    torch.manual_seed(0)
+    model = MotionFlowModel.from_components(
+        tiny_config(camera_value_init=init), MotionFlowComponents.random(tiny_config())
+    )
+    for name, parameter in model.named_parameters():
+        if name.endswith("reference_to_out.weight"):
+            parameter.data.normal_(0, 0.1)
+    latents, reference, plucker = inputs()
+    model(latents, 300, reference, plucker).square().mean().backward()
+    encoder_gradient = sum(
+        parameter.grad.abs().sum().item()
+        for name, parameter in model.named_parameters()
+        if name.startswith("trajectory_encoder.") and parameter.grad is not None
+    )
+    assert (encoder_gradient > 0) == reaches_encoder
 
 
 def test_camera_changes_the_output_once_camera_weights_are_non_zero() -> None:
@@ -208,3 +232,8 @@ def test_gradient_checkpointing_gives_the_same_gradients() -> None:
     assert plain.keys() == checkpointed.keys()
     for name, gradient in plain.items():
         torch.testing.assert_close(checkpointed[name], gradient, msg=name)
+
+
+def test_an_unknown_camera_value_init_is_refused() -> None:
+    with pytest.raises(ValueError, match="camera_value_init"):
+        tiny_config(camera_value_init="ones")

@@ -1,0 +1,65 @@
+"""Does each trained model use its camera input? (motionflow.training.camera_use)
+
+    python bench/camera_use.py                                  # every bundled checkpoint
+    python bench/camera_use.py runs/motionflow-small/model --csv camera_use.csv
+
+A folder's method comes from the `training_config.json` in it or beside it (a run's `model` folder).
+Prints, per checkpoint and timestep, the epsilon loss with the clips' own cameras, another clip's and
+none, and how much the prediction changes under another clip's cameras."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from motionflow.checkpoints import CHECKPOINTS_ROOT
+from motionflow.training.camera_use import held_out_batch, measure_camera_use
+from motionflow.training.models import load_trainee
+
+TRAINING_CONFIG = "training_config.json"
+
+
+def checkpoint_method(folder: Path) -> str:
+    for candidate in (folder / TRAINING_CONFIG, folder.parent / TRAINING_CONFIG):
+        if candidate.is_file():
+            return json.loads(candidate.read_text())["model"]["method"]
+    raise SystemExit(f"{folder}: no {TRAINING_CONFIG} in it or beside it names its method")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path)
+    parser.add_argument("--clips", type=int, default=4, help="held-out synthetic clips")
+    parser.add_argument("--image-size", type=int, default=128)
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--csv", type=Path, default=None)
+    args = parser.parse_args()
+    folders = args.folders or sorted(path.parent for path in CHECKPOINTS_ROOT.glob("*/training_config.json"))
+    batch = held_out_batch(args.clips, (args.image_size, args.image_size), args.frames)
+    rows = []
+    for folder in folders:
+        model = load_trainee(checkpoint_method(folder), folder).to(args.device)
+        if model.camera_input_kind is None:
+            continue
+        for result in measure_camera_use(model, batch):
+            rows.append(
+                {"checkpoint": folder.name if folder.name != "model" else folder.parent.name} | vars(result)
+            )
+    table = pd.DataFrame(rows)
+    console_table = Table(*table.columns)
+    for row in table.itertuples(index=False):
+        console_table.add_row(*(f"{value:.4f}" if isinstance(value, float) else str(value) for value in row))
+    Console().print(console_table)
+    if args.csv is not None:
+        table.to_csv(args.csv, index=False)
+
+
+if __name__ == "__main__":
+    main()

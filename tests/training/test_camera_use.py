@@ -1,0 +1,39 @@
+import pytest
+import torch
+
+from motionflow.training import Trainer
+from motionflow.training.camera_use import held_out_batch, measure_camera_use
+from tests.training.helpers import tiny_training_config
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return held_out_batch(num_clips=2, image_size=(32, 32), num_frames=4)
+
+
+def tiny_model(method: str = "motionflow") -> torch.nn.Module:
+    config = tiny_training_config(
+        [{"name": "stage2", "steps": 1, "learning_rate": 1e-3}], model={"method": method}
+    )
+    return Trainer(config, "unused", progress=False).start_model(0)
+
+
+def test_a_fresh_model_ignores_the_camera_until_its_zero_initialised_outputs_move(batch):
+    model = tiny_model()
+    fresh = measure_camera_use(model, batch, timesteps=(500,))
+    assert fresh[0].prediction_change == 0 and fresh[0].loss_own == fresh[0].loss_other
+    torch.manual_seed(0)
+    for name, parameter in model.named_parameters():
+        if name.endswith("reference_to_out.weight"):
+            parameter.data.normal_(0, 0.5)
+    moved = measure_camera_use(model, batch, timesteps=(200, 800))
+    assert [row.timestep for row in moved] == [200, 800]
+    assert all(row.prediction_change > 1e-3 and row.loss_own != row.loss_other for row in moved)
+
+
+def test_a_model_without_camera_input_or_a_single_clip_is_refused(batch):
+    with pytest.raises(ValueError, match="no camera input"):
+        measure_camera_use(tiny_model("animatediff"), batch)
+    single = {key: value[:1] for key, value in batch.items()}
+    with pytest.raises(ValueError, match="two clips"):
+        measure_camera_use(tiny_model(), single)
