@@ -18,7 +18,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from motionflow.checkpoints import CHECKPOINTS_ROOT
+from motionflow.checkpoints import bundled_checkpoints, checkpoint_path
 from motionflow.training.camera_use import held_out_batch, measure_camera_use
 from motionflow.training.models import load_trainee
 
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--csv", type=Path, default=None)
     args = parser.parse_args()
-    folders = args.folders or sorted(path.parent for path in CHECKPOINTS_ROOT.glob("*/training_config.json"))
+    folders = args.folders or [checkpoint_path(name) for name in bundled_checkpoints()]
     batch = held_out_batch(args.clips, (args.image_size, args.image_size), args.frames)
     rows = []
     for folder in folders:

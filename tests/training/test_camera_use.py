@@ -18,13 +18,13 @@ def tiny_model(method: str = "motionflow") -> torch.nn.Module:
     return Trainer(config, "unused", progress=False).start_model(0)
 
 
-def test_a_fresh_model_ignores_the_camera_until_its_zero_initialised_outputs_move(batch):
+def test_a_fresh_model_ignores_the_camera_until_its_zero_initialised_projections_move(batch):
     model = tiny_model()
     fresh = measure_camera_use(model, batch, timesteps=(500,))
     assert fresh[0].prediction_change == 0 and fresh[0].loss_own == fresh[0].loss_other
     torch.manual_seed(0)
     for name, parameter in model.named_parameters():
-        if name.endswith("reference_to_out.weight"):
+        if name.endswith(("reference_to_out.weight", "to_v_camera.weight")):
             parameter.data.normal_(0, 0.5)
     moved = measure_camera_use(model, batch, timesteps=(200, 800))
     assert [row.timestep for row in moved] == [200, 800]
