@@ -146,9 +146,14 @@ class OptimSettings:
     autoencoder_frames: int = 8
     """Frames of each clip the autoencoder phase reconstructs per step (drawn at random)."""
     autoencoder_kl_weight: float = 1e-6
+    loss_weighting: Literal["none", "min_snr"] = "none"
+    """Per-timestep weight of the denoising loss (`motionflow.training.losses.timestep_weights`)."""
+    min_snr_gamma: float = 5.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
+        if self.loss_weighting not in ("none", "min_snr"):
+            raise ValueError(f"optim.loss_weighting must be 'none' or 'min_snr', got {self.loss_weighting!r}")
         if self.batch_size < 1 or self.checkpoint_every < 1 or self.keep_checkpoints < 1:
             raise ValueError("batch_size, checkpoint_every and keep_checkpoints must be >= 1")
 

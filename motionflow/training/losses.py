@@ -27,6 +27,25 @@ def step_generator(*stream: int) -> torch.Generator:
     return torch.Generator("cpu").manual_seed(seed)
 
 
+LOSS_WEIGHTINGS = ("none", "min_snr")
+
+
+def timestep_weights(
+    scheduler: DDPMScheduler, timesteps: torch.Tensor, weighting: str, min_snr_gamma: float = 5.0
+) -> torch.Tensor:
+    """Per-sample loss weights [B]. "none": 1 (the paper's Eq. 2). "min_snr": min(SNR, gamma) / SNR
+    (Hang et al. 2023, for epsilon prediction): the low-noise steps, whose epsilon error dominates the
+    plain loss, are weighted down, so the high-noise steps, where the layout (and the camera motion) is
+    decided, count relatively more."""
+    if weighting not in LOSS_WEIGHTINGS:
+        raise ValueError(f"loss weighting must be one of {', '.join(LOSS_WEIGHTINGS)}, got {weighting!r}")
+    if weighting == "none":
+        return torch.ones(timesteps.shape, device=timesteps.device)
+    alphas = scheduler.alphas_cumprod.to(timesteps.device)[timesteps].float()
+    snr = alphas / (1 - alphas)
+    return snr.clamp(max=min_snr_gamma) / snr
+
+
 def epsilon_loss(
     model: nn.Module,
     latents: torch.Tensor,
@@ -36,8 +55,11 @@ def epsilon_loss(
     generator: torch.Generator,
     drop_image_probability: float = 0.0,
     drop_camera_probability: float = 0.0,
+    weighting: str = "none",
+    min_snr_gamma: float = 5.0,
 ) -> torch.Tensor:
-    """E ||eps - eps_theta(z_t, t, image, cameras)||^2 with t uniform over the training timesteps.
+    """E w(t) ||eps - eps_theta(z_t, t, image, cameras)||^2 with t uniform over the training timesteps
+    (w: `timestep_weights`, 1 unless `weighting` says otherwise).
 
     latents [B, C, F, h, w] (clean video latents), reference_image [B, 3, H, W], plucker [B, F, 6, H, W].
     Each sample's image / camera condition is replaced by the null condition with the given
@@ -54,4 +76,7 @@ def epsilon_loss(
     prediction = model(
         noisy, timesteps, reference_image, plucker, drop_image=drop_image, drop_camera=drop_camera
     )
-    return F.mse_loss(prediction.float(), noise.float())
+    if weighting == "none":
+        return F.mse_loss(prediction.float(), noise.float())
+    per_sample = F.mse_loss(prediction.float(), noise.float(), reduction="none").flatten(1).mean(dim=1)
+    return (per_sample * timestep_weights(scheduler, timesteps, weighting, min_snr_gamma)).mean()

@@ -449,6 +449,8 @@ class Trainer:
                     generator,
                     optim.drop_image_probability,
                     optim.drop_camera_probability,
+                    optim.loss_weighting,
+                    optim.min_snr_gamma,
                 )
         accelerator.backward(loss)
         grad_norm = accelerator.clip_grad_norm_(parameters, optim.max_grad_norm)

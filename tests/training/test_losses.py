@@ -1,0 +1,53 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from motionflow.training import train
+from motionflow.training.config import OptimSettings
+from motionflow.training.losses import epsilon_loss, step_generator, timestep_weights, training_scheduler
+from tests.training.helpers import tiny_training_config
+
+
+class ConstantPrediction(nn.Module):
+    """Predicts zero noise whatever the input: its loss is the mean square of the drawn noise."""
+
+    def forward(self, noisy, timesteps, reference, camera, drop_image=None, drop_camera=None):
+        return torch.zeros_like(noisy)
+
+
+def test_min_snr_weights_follow_their_definition():
+    scheduler = training_scheduler()
+    timesteps = torch.tensor([0, 50, 300, 999])
+    alphas = scheduler.alphas_cumprod[timesteps].float()
+    snr = alphas / (1 - alphas)
+    weights = timestep_weights(scheduler, timesteps, "min_snr", min_snr_gamma=5.0)
+    torch.testing.assert_close(weights, torch.minimum(snr, torch.tensor(5.0)) / snr)
+    assert weights[0] < weights[1] < 1 and weights[-1] == 1
+    assert torch.equal(timestep_weights(scheduler, timesteps, "none"), torch.ones(4))
+    with pytest.raises(ValueError, match="loss weighting"):
+        timestep_weights(scheduler, timesteps, "snr+1")
+
+
+def test_the_weighted_loss_is_the_mean_of_weighted_per_sample_errors():
+    scheduler, model = training_scheduler(), ConstantPrediction()
+    latents = torch.zeros(3, 4, 2, 8, 8)
+    plain = epsilon_loss(model, latents, None, None, scheduler, step_generator(5))
+    weighted = epsilon_loss(model, latents, None, None, scheduler, step_generator(5), weighting="min_snr")
+    generator = step_generator(5)
+    noise = torch.randn(latents.shape, generator=generator)
+    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (3,), generator=generator)
+    per_sample = noise.square().flatten(1).mean(dim=1)
+    torch.testing.assert_close(plain, F.mse_loss(torch.zeros_like(noise), noise))
+    torch.testing.assert_close(
+        weighted, (per_sample * timestep_weights(scheduler, timesteps, "min_snr")).mean()
+    )
+
+
+def test_a_run_trains_with_min_snr_weighting_and_refuses_an_unknown_one(tmp_path):
+    config = tiny_training_config(
+        [{"name": "stage2", "steps": 2, "learning_rate": 1e-3}], optim={"loss_weighting": "min_snr"}
+    )
+    assert train(config, tmp_path / "run", progress=False).complete
+    with pytest.raises(ValueError, match="loss_weighting"):
+        OptimSettings(loss_weighting="uniform")
