@@ -64,6 +64,29 @@ def launch(config: Path, run: Path) -> subprocess.Popen:
         )
 
 
+def latest_step(run: Path) -> str:
+    """'phase step' of the last logged optimizer step of a run, or '-' before its first."""
+    losses = run / "losses.csv"
+    if not losses.is_file():
+        return "-"
+    lines = losses.read_text().splitlines()
+    return " ".join(lines[-1].split(",")[:2]) if len(lines) > 1 else "-"
+
+
+def wait_reporting(runs: dict[str, subprocess.Popen], out: Path, every: float) -> list[str]:
+    """Waits for the runs, printing each one's latest step every `every` seconds (a cut-off job still
+    shows where each run was); returns the names of those that failed."""
+    while True:
+        try:
+            for process in runs.values():
+                process.wait(timeout=every)
+            break
+        except subprocess.TimeoutExpired:
+            status = ", ".join(f"{name}: {latest_step(out / name)}" for name in runs)
+            print(f"[{time.strftime('%H:%M:%S')}] {status}", flush=True)
+    return [name for name, process in runs.items() if process.returncode != 0]
+
+
 def phase_rows(run: Path) -> list[dict[str, Any]]:
     summary = run / "summary.json"
     if not summary.is_file():
@@ -105,6 +128,7 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHOD_CONFIGS))
     parser.add_argument("--parallel", type=int, default=len(METHOD_CONFIGS), help="method runs at a time")
     parser.add_argument("--bundle", type=Path, default=None, help="write compact checkpoint folders here")
+    parser.add_argument("--report-every", type=float, default=60.0, help="seconds between progress lines")
     args = parser.parse_args()
     steps = {key: int(value) for key, value in (item.split("=") for item in args.steps.split(",") if item)}
     out = args.out.resolve()
@@ -112,7 +136,7 @@ def main() -> None:
 
     started = time.monotonic()
     base = launch(overridden(BASE_CONFIG, out, args.num_clips, steps), out / BASE_CONFIG)
-    if base.wait() != 0:
+    if wait_reporting({BASE_CONFIG: base}, out, args.report_every):
         sys.exit(f"base run failed: see {out / BASE_CONFIG}.log")
     print(f"base done after {time.monotonic() - started:.0f} s", flush=True)
     methods = [name for name in args.methods.split(",") if name]
@@ -120,7 +144,7 @@ def main() -> None:
     for first in range(0, len(methods), args.parallel):
         wave = methods[first : first + args.parallel]
         runs = {name: launch(overridden(name, out, args.num_clips, steps), out / name) for name in wave}
-        failed += [name for name, process in runs.items() if process.wait() != 0]
+        failed += wait_reporting(runs, out, args.report_every)
     print(f"all done after {time.monotonic() - started:.0f} s; failed: {failed or 'none'}", flush=True)
     print(
         f"{'run':30s} {'phase':12s} {'steps':>6s} {'s':>7s} {'steps/s':>8s} {'loss first':>10s} {'last':>7s}"
