@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from motionflow.checkpoints import CHECKPOINTS_ROOT, bundled_checkpoints, checkpoint_path
+from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.weights import (
     DEFAULT_WEIGHTS_ROOT,
     WEIGHTS_ENV,
@@ -20,7 +23,7 @@ from motionflow.weights import (
     weights_root,
 )
 
-SPEC_MODULES = ("bench.metrics.weight_specs", "motionflow.models.components")
+SPEC_MODULES = ("bench.metrics.weight_specs", "motionflow.models.components", "baselines.checkpoint_keys")
 """Modules whose import registers WeightSpecs; every registered file is listed."""
 
 app = typer.Typer(help="Pretrained weights: list them, verify checksums, show where they are read from.")
@@ -47,7 +50,8 @@ def _checksum_text(spec: WeightSpec) -> str:
 
 @app.command("list")
 def list_command(root: RootOption = None) -> None:
-    """Table of every registered file: name, file, size, SHA-256, source, present here?"""
+    """Table of every registered file (name, file, size, SHA-256, source, present here?), then the
+    bundled checkpoints."""
     load_specs()
     table = Table(title=f"weights under {weights_root(root)}")
     for column in ("name", "file", "size (bytes)", "sha256", "source", "present"):
@@ -57,7 +61,22 @@ def list_command(root: RootOption = None) -> None:
         size = str(spec.size_bytes) if spec.size_bytes is not None else ("folder" if spec.is_folder else "-")
         present = "yes" if check.present else "no"
         table.add_row(spec.name, spec.relative_path, size, _checksum_text(spec), spec.source, present)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(bundled_checkpoints_table())
+
+
+def bundled_checkpoints_table() -> Table:
+    """The checkpoints shipped in the package: folder, method, size and the hash run records name."""
+    table = Table(title=f"bundled checkpoints under {CHECKPOINTS_ROOT}")
+    for column in ("folder", "method", "size (MB)", "weights hash"):
+        table.add_column(column, overflow="fold")
+    for name in bundled_checkpoints():
+        folder = checkpoint_path(name)
+        settings = json.loads((folder / "training_config.json").read_text())
+        size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+        table.add_row(name, settings["model"]["method"], f"{size / 1e6:.1f}", checkpoint_weights_hash(folder))
+    return table
 
 
 @app.command("verify")

@@ -32,6 +32,9 @@ def test_list_shows_every_metric_file_with_source_and_presence(isolated_weights_
     assert lines["alexnet_lpips"].rstrip(" │").endswith("no")
     assert "https://www.dropbox.com/s/ge9e5ujwgetktms/i3d_torchscript.pt" in lines["i3d_stylegan_v"]
     assert "i3d_pretrained_400.pt" in lines["i3d_videogpt"]
+    assert "cameractrl/CameraCtrl.ckpt" in lines["cameractrl-official"]
+    assert lines["motionflow-small"].split("│")[2].strip() == "motionflow"
+    assert lines["cameractrl-ic-small"].split("│")[2].strip() == "cameractrl+ic"
 
 
 def test_where_names_the_root_its_origin_and_each_expected_path(isolated_weights_root, tmp_path):
