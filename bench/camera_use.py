@@ -10,7 +10,6 @@ none, and how much the prediction changes under another clip's cameras."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -20,16 +19,15 @@ from rich.table import Table
 
 from motionflow.checkpoints import bundled_checkpoints, checkpoint_path
 from motionflow.training.camera_use import held_out_batch, measure_camera_use
+from motionflow.training.config import trained_method
 from motionflow.training.models import load_trainee
-
-TRAINING_CONFIG = "training_config.json"
 
 
 def checkpoint_method(folder: Path) -> str:
-    for candidate in (folder / TRAINING_CONFIG, folder.parent / TRAINING_CONFIG):
-        if candidate.is_file():
-            return json.loads(candidate.read_text())["model"]["method"]
-    raise SystemExit(f"{folder}: no {TRAINING_CONFIG} in it or beside it names its method")
+    try:
+        return trained_method(folder)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
 
 
 def main() -> None:

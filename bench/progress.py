@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
+
+from motionflow.utils.progress import progress_columns
 
 
 def stage_progress(console: Console) -> Progress:
     """Description, bar, done / total, elapsed and remaining time, on `console`."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    )
+    return Progress(*progress_columns(), console=console)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from rich.table import Table
 
 from motionflow.checkpoints import CHECKPOINTS_ROOT, bundled_checkpoints, checkpoint_path
 from motionflow.models.video_denoiser import checkpoint_weights_hash
+from motionflow.training.config import trained_method
 from motionflow.weights import (
     DEFAULT_WEIGHTS_ROOT,
     WEIGHTS_ENV,
@@ -73,9 +73,8 @@ def bundled_checkpoints_table() -> Table:
         table.add_column(column, overflow="fold")
     for name in bundled_checkpoints():
         folder = checkpoint_path(name)
-        settings = json.loads((folder / "training_config.json").read_text())
         size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
-        table.add_row(name, settings["model"]["method"], f"{size / 1e6:.1f}", checkpoint_weights_hash(folder))
+        table.add_row(name, trained_method(folder), f"{size / 1e6:.1f}", checkpoint_weights_hash(folder))
     return table
 
 

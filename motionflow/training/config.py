@@ -22,6 +22,8 @@ from motionflow.models.config import MotionFlowConfig
 PhaseName = Literal["autoencoder", "pretrain", "stage1", "stage2"]
 PHASE_NAMES: tuple[str, ...] = ("autoencoder", "pretrain", "stage1", "stage2")
 STAND_IN_PHASES = ("autoencoder", "pretrain")
+TRAINING_CONFIG_FILE = "training_config.json"
+"""Where a run (and each bundled checkpoint) records every setting it was trained with."""
 CONFIG_SUFFIXES = (".toml", ".json")
 CONFIGS_FOLDER = "configs"
 
@@ -125,6 +127,10 @@ class DataSettings:
             raise ValueError(f"data.num_frames must be at least 2, got {self.num_frames}")
 
 
+LOSS_WEIGHTINGS = ("none", "min_snr")
+"""`OptimSettings.loss_weighting` values (`motionflow.training.losses.timestep_weights`)."""
+
+
 @dataclass(frozen=True)
 class OptimSettings:
     """Batch per process, condition dropout for classifier-free guidance, gradient clipping, precision."""
@@ -152,8 +158,10 @@ class OptimSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
-        if self.loss_weighting not in ("none", "min_snr"):
-            raise ValueError(f"optim.loss_weighting must be 'none' or 'min_snr', got {self.loss_weighting!r}")
+        if self.loss_weighting not in LOSS_WEIGHTINGS:
+            raise ValueError(
+                f"optim.loss_weighting must be one of {', '.join(LOSS_WEIGHTINGS)}, got {self.loss_weighting!r}"
+            )
         if self.batch_size < 1 or self.checkpoint_every < 1 or self.keep_checkpoints < 1:
             raise ValueError("batch_size, checkpoint_every and keep_checkpoints must be >= 1")
 
@@ -271,3 +279,13 @@ def load_training_config(name_or_path: str | Path) -> TrainingConfig:
         return TrainingConfig.from_dict(values)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
+
+
+def trained_method(folder: str | Path) -> str:
+    """The method a checkpoint folder was trained as, from the training config in it (a bundled
+    checkpoint) or beside it (a run's `model` folder); FileNotFoundError when neither holds one."""
+    folder = Path(folder)
+    for candidate in (folder / TRAINING_CONFIG_FILE, folder.parent / TRAINING_CONFIG_FILE):
+        if candidate.is_file():
+            return json.loads(candidate.read_text())["model"]["method"]
+    raise FileNotFoundError(f"{folder}: no {TRAINING_CONFIG_FILE} in it or beside it names its method")

@@ -11,6 +11,7 @@ from diffusers import DDPMScheduler
 from torch import nn
 
 from motionflow.pipeline import noise_schedule_config
+from motionflow.training.config import LOSS_WEIGHTINGS
 
 
 def training_scheduler() -> DDPMScheduler:
@@ -25,9 +26,6 @@ def step_generator(*stream: int) -> torch.Generator:
     condition drops depend on nothing else, which is what makes a resumed run exact."""
     seed = int(np.random.SeedSequence([int(value) for value in stream]).generate_state(1, dtype=np.uint64)[0])
     return torch.Generator("cpu").manual_seed(seed)
-
-
-LOSS_WEIGHTINGS = ("none", "min_snr")
 
 
 def timestep_weights(

@@ -33,14 +33,7 @@ from typing import Any
 import torch
 from accelerate import Accelerator, DistributedDataParallelKwargs
 from diffusers import AutoencoderKL
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress, TextColumn
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -57,7 +50,13 @@ from motionflow.training.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
-from motionflow.training.config import PHASE_NAMES, STAND_IN_PHASES, PhaseConfig, TrainingConfig
+from motionflow.training.config import (
+    PHASE_NAMES,
+    STAND_IN_PHASES,
+    TRAINING_CONFIG_FILE,
+    PhaseConfig,
+    TrainingConfig,
+)
 from motionflow.training.data import (
     ClipItems,
     StepSampler,
@@ -68,8 +67,8 @@ from motionflow.training.data import (
 from motionflow.training.losses import epsilon_loss, step_generator, training_scheduler
 from motionflow.training.models import build_trainee, load_trainee, pretrained_trainee, save_trained
 from motionflow.utils.io import atomic_write_json, atomic_write_text
+from motionflow.utils.progress import progress_columns
 
-CONFIG_FILE = "training_config.json"
 LOSSES_FILE = "losses.csv"
 SUMMARY_FILE = "summary.json"
 MODEL_FOLDER = "model"
@@ -166,14 +165,7 @@ class LossLog:
 
 @contextmanager
 def _progress_bar(enabled: bool) -> Iterator[Progress]:
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
+    columns = progress_columns(TextColumn("loss {task.fields[loss]}"))
     with Progress(*columns, disable=not enabled) as bar:
         yield bar
 
@@ -205,7 +197,7 @@ class Trainer:
     # ------------------------------------------------------------------ run directory
 
     def _prepare_output(self) -> None:
-        stored = self.out / CONFIG_FILE
+        stored = self.out / TRAINING_CONFIG_FILE
         settings = self.config.to_dict()
         if stored.exists():
             if not self.resume:

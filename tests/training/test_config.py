@@ -86,3 +86,15 @@ def test_phases_must_come_in_order():
 def test_config_round_trips_through_its_dict():
     config = tiny_training_config([{"name": "stage1", "steps": 2, "learning_rate": 1e-4}])
     assert TrainingConfig.from_dict(config.to_dict()) == config
+
+
+def test_a_checkpoint_folder_names_the_method_it_was_trained_as(tmp_path):
+    from motionflow.checkpoints import checkpoint_path
+    from motionflow.training.config import trained_method
+
+    assert trained_method(checkpoint_path("cameractrl-ic-small")) == "cameractrl+ic"
+    (tmp_path / "run" / "model").mkdir(parents=True)
+    (tmp_path / "run" / "training_config.json").write_text('{"model": {"method": "motionctrl"}}')
+    assert trained_method(tmp_path / "run" / "model") == "motionctrl"
+    with pytest.raises(FileNotFoundError, match="training_config.json"):
+        trained_method(tmp_path)
