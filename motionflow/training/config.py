@@ -127,7 +127,7 @@ class DataSettings:
             raise ValueError(f"data.num_frames must be at least 2, got {self.num_frames}")
 
 
-LOSS_WEIGHTINGS = ("none", "min_snr")
+LOSS_WEIGHTINGS = ("none", "min_snr", "v")
 """`OptimSettings.loss_weighting` values (`motionflow.training.losses.timestep_weights`)."""
 
 
@@ -152,7 +152,7 @@ class OptimSettings:
     autoencoder_frames: int = 8
     """Frames of each clip the autoencoder phase reconstructs per step (drawn at random)."""
     autoencoder_kl_weight: float = 1e-6
-    loss_weighting: Literal["none", "min_snr"] = "none"
+    loss_weighting: Literal["none", "min_snr", "v"] = "none"
     """Per-timestep weight of the denoising loss (`motionflow.training.losses.timestep_weights`)."""
     min_snr_gamma: float = 5.0
 

@@ -34,13 +34,17 @@ def timestep_weights(
     """Per-sample loss weights [B]. "none": 1 (the paper's Eq. 2). "min_snr": min(SNR, gamma) / SNR
     (Hang et al. 2023, for epsilon prediction): the low-noise steps, whose epsilon error dominates the
     plain loss, are weighted down, so the high-noise steps, where the layout (and the camera motion) is
-    decided, count relatively more."""
+    decided, count relatively more. "v": (1 + SNR) / SNR = 1 / alpha_bar, the v-prediction loss
+    (Salimans & Ho 2022) of the same epsilon-predicting network: the high-noise steps, where the plain
+    loss is smallest, weigh up to 1 / alpha_bar_T (633 on this schedule)."""
     if weighting not in LOSS_WEIGHTINGS:
         raise ValueError(f"loss weighting must be one of {', '.join(LOSS_WEIGHTINGS)}, got {weighting!r}")
     if weighting == "none":
         return torch.ones(timesteps.shape, device=timesteps.device)
     alphas = scheduler.alphas_cumprod.to(timesteps.device)[timesteps].float()
     snr = alphas / (1 - alphas)
+    if weighting == "v":
+        return 1 / alphas
     return snr.clamp(max=min_snr_gamma) / snr
 
 

@@ -29,6 +29,22 @@ def test_min_snr_weights_follow_their_definition():
         timestep_weights(scheduler, timesteps, "snr+1")
 
 
+def test_v_weights_turn_the_epsilon_error_into_the_v_prediction_error_of_diffusers():
+    scheduler = training_scheduler()
+    generator = torch.Generator().manual_seed(0)
+    timesteps = torch.tensor([0, 200, 600, 999])
+    clean, noise, predicted = (torch.randn(4, 4, 2, 8, 8, generator=generator) for _ in range(3))
+    noisy = scheduler.add_noise(clean, noise, timesteps)
+    alphas = scheduler.alphas_cumprod[timesteps].float().reshape(-1, 1, 1, 1, 1)
+    predicted_clean = (noisy - (1 - alphas).sqrt() * predicted) / alphas.sqrt()
+    predicted_v = scheduler.get_velocity(predicted_clean, predicted, timesteps)
+    v_error = (predicted_v - scheduler.get_velocity(clean, noise, timesteps)).square().flatten(1).mean(1)
+    epsilon_error = (predicted - noise).square().flatten(1).mean(1)
+    weights = timestep_weights(scheduler, timesteps, "v")
+    torch.testing.assert_close(weights * epsilon_error, v_error, rtol=1e-4, atol=1e-6)
+    assert torch.all(weights[1:] > weights[:-1])
+
+
 def test_the_weighted_loss_is_the_mean_of_weighted_per_sample_errors():
     scheduler, model = training_scheduler(), ConstantPrediction()
     latents = torch.zeros(3, 4, 2, 8, 8)

@@ -1,11 +1,11 @@
-"""Does each trained model use its camera input? (motionflow.training.camera_use)
+"""Does each trained model use its reference image and camera input? (motionflow.training.condition_use)
 
-    python bench/camera_use.py                                  # every bundled checkpoint
-    python bench/camera_use.py runs/motionflow-small/model --csv camera_use.csv
+    python bench/condition_use.py                                  # every bundled checkpoint
+    python bench/condition_use.py runs/motionflow-small/model --csv condition_use.csv
 
 A folder's method comes from the `training_config.json` in it or beside it (a run's `model` folder).
-Prints, per checkpoint and timestep, the epsilon loss with the clips' own cameras, another clip's and
-none, and how much the prediction changes under another clip's cameras."""
+Prints, per checkpoint, condition and timestep, the epsilon loss with the clips' own reference images /
+cameras, another clip's and none, and how much the prediction changes under another clip's."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from motionflow.checkpoints import bundled_checkpoints, checkpoint_path
-from motionflow.training.camera_use import held_out_batch, measure_camera_use
+from motionflow.training.condition_use import held_out_batch, measure_condition_use
 from motionflow.training.config import trained_method
 from motionflow.training.models import load_trainee
 
@@ -44,17 +44,14 @@ def main() -> None:
     rows = []
     for folder in folders:
         model = load_trainee(checkpoint_method(folder), folder).to(args.device)
-        if model.camera_input_kind is None:
-            continue
-        for result in measure_camera_use(model, batch):
-            rows.append(
-                {"checkpoint": folder.name if folder.name != "model" else folder.parent.name} | vars(result)
-            )
+        for result in measure_condition_use(model, batch):
+            name = folder.name if folder.name != "model" else folder.parent.name
+            rows.append({"checkpoint": name} | vars(result) | {"loss_gap": result.loss_gap})
     table = pd.DataFrame(rows)
     console_table = Table(*table.columns)
     for row in table.itertuples(index=False):
         console_table.add_row(*(f"{value:.4f}" if isinstance(value, float) else str(value) for value in row))
-    Console().print(console_table)
+    Console(width=max(Console().width, 140)).print(console_table)
     if args.csv is not None:
         table.to_csv(args.csv, index=False)
 
