@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from motionflow.utils.io import atomic_write_text
 
@@ -85,16 +85,14 @@ class MotionFlowConfig:
         ):
             setattr(self, item, tuple(getattr(self, item)))
         self.image_size = tuple(int(v) for v in self.image_size)
-        if self.reference_net_init not in ("pretrained", "random"):
-            raise ValueError(
-                f"reference_net_init must be 'pretrained' or 'random', got {self.reference_net_init!r}"
-            )
-        if self.camera_value_init not in ("zero", "normal"):
-            raise ValueError(f"camera_value_init must be 'zero' or 'normal', got {self.camera_value_init!r}")
-        if self.reference_timestep not in ("denoising", "zero"):
-            raise ValueError(
-                f"reference_timestep must be 'denoising' or 'zero', got {self.reference_timestep!r}"
-            )
+        for name, choices in (
+            ("reference_net_init", ReferenceNetInit),
+            ("camera_value_init", CameraValueInit),
+            ("reference_timestep", ReferenceTimestep),
+        ):
+            value = getattr(self, name)
+            if value not in get_args(choices):
+                raise ValueError(f"{name} must be {' or '.join(map(repr, get_args(choices)))}, got {value!r}")
         if self.semantic_encoder.get("model_type") not in ("vit", "dinov2"):
             raise ValueError(
                 f"semantic_encoder model_type must be 'vit' or 'dinov2', got {self.semantic_encoder.get('model_type')!r}"

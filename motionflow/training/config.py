@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import tomllib
 
@@ -127,7 +127,8 @@ class DataSettings:
             raise ValueError(f"data.num_frames must be at least 2, got {self.num_frames}")
 
 
-LOSS_WEIGHTINGS = ("none", "min_snr", "v")
+LossWeighting = Literal["none", "min_snr", "v"]
+LOSS_WEIGHTINGS: tuple[str, ...] = get_args(LossWeighting)
 """`OptimSettings.loss_weighting` values (`motionflow.training.losses.timestep_weights`)."""
 
 
@@ -152,7 +153,7 @@ class OptimSettings:
     autoencoder_frames: int = 8
     """Frames of each clip the autoencoder phase reconstructs per step (drawn at random)."""
     autoencoder_kl_weight: float = 1e-6
-    loss_weighting: Literal["none", "min_snr", "v"] = "none"
+    loss_weighting: LossWeighting = "none"
     """Per-timestep weight of the denoising loss (`motionflow.training.losses.timestep_weights`)."""
     min_snr_gamma: float = 5.0
 

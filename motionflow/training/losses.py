@@ -42,9 +42,9 @@ def timestep_weights(
     if weighting == "none":
         return torch.ones(timesteps.shape, device=timesteps.device)
     alphas = scheduler.alphas_cumprod.to(timesteps.device)[timesteps].float()
-    snr = alphas / (1 - alphas)
     if weighting == "v":
         return 1 / alphas
+    snr = alphas / (1 - alphas)
     return snr.clamp(max=min_snr_gamma) / snr
 
 
