@@ -2,9 +2,8 @@
 conditioned on the reference image, with a camera module plugged into its motion modules.
 
 reference image --CLIP--> image tokens (cross-attention context, as in MotionFlow's video network)
-               --codec-> reference latent, concatenated to every frame's noisy latent when
-                         `image_latent_condition` (the "+IC" image condition; conv_in widened with
-                         zero-initialised input channels)
+               --codec-> reference latent, concatenated to every frame's noisy latent when the
+                         backbone's `image_latent_condition` is set (the "+IC" image condition)
 camera input   --camera control (CameraCtrl, MotionCtrl; none for AnimateDiff)--> the motion modules
 noisy video latents --UNetMotionModel--> noise
 
@@ -36,6 +35,7 @@ from motionflow.models.video_denoiser import (
     VideoDenoiser,
     check_training_stage,
     drop_condition,
+    with_reference_latent,
 )
 from motionflow.utils.io import atomic_write_text
 from motionflow.utils.registry import Registry
@@ -90,13 +90,13 @@ class BaselineConfig:
     """A baseline on the shared backbone.
 
     `backbone`: the MotionFlow config whose UNet, motion adapter, CLIP image encoder and latent codec
-    the baseline is built from (its reference network and semantic encoder are not used).
+    the baseline is built from (its reference network and semantic encoder are not used; its
+    `image_latent_condition` is the "+IC" image condition).
     `camera_control`: "cameractrl", "motionctrl", or None (AnimateDiff, no camera).
     `camera`: the camera control's own settings (see each control's `default_settings`)."""
 
     backbone: MotionFlowConfig
     camera_control: str | None = None
-    image_latent_condition: bool = False
     camera: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -114,7 +114,7 @@ class BaselineConfig:
     def method(self) -> str:
         """The method registry name this configuration is."""
         name = self.camera_control or "animatediff"
-        return f"{name}+ic" if self.image_latent_condition and self.camera_control else name
+        return f"{name}+ic" if self.backbone.image_latent_condition and self.camera_control else name
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -123,12 +123,20 @@ class BaselineConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> BaselineConfig:
-        known = {"backbone", "camera_control", "image_latent_condition", "camera"}
-        unknown = sorted(set(values) - known)
-        if unknown or "backbone" not in values:
+        """A config from `to_dict`; also reads the earlier layout, with `image_latent_condition` beside
+        the backbone instead of in it."""
+        values = dict(values)
+        known = {"backbone", "camera_control", "camera"}
+        unknown = sorted(set(values) - known - {"image_latent_condition"})
+        if unknown or not isinstance(values.get("backbone"), dict):
             raise ValueError(
                 f"not a baseline config (unknown fields {unknown}, backbone given: {'backbone' in values})"
             )
+        if "image_latent_condition" in values:
+            values["backbone"] = {
+                **values["backbone"],
+                "image_latent_condition": values.pop("image_latent_condition"),
+            }
         return cls(**values)
 
     def save(self, directory: str | Path) -> Path:
@@ -174,7 +182,7 @@ def baseline_config_for(method: str, backbone: MotionFlowConfig) -> BaselineConf
     if method not in BASELINE_METHODS:
         raise KeyError(f"unknown baseline {method!r}; known: {', '.join(BASELINE_METHODS)}")
     camera_control, image_latent_condition = BASELINE_METHODS[method]
-    return BaselineConfig(backbone, camera_control, image_latent_condition)
+    return BaselineConfig(replace(backbone, image_latent_condition=image_latent_condition), camera_control)
 
 
 class CameraControl(nn.Module, ABC):
@@ -246,25 +254,6 @@ class BaselineConditions:
         return self.image_tokens.shape[0]
 
 
-def widen_conv_in(video_unet: UNetMotionModel, extra_channels: int) -> None:
-    """Adds zero-initialised input channels to conv_in (the base channels keep their weights)."""
-    conv = video_unet.conv_in
-    widened = nn.Conv2d(
-        conv.in_channels + extra_channels,
-        conv.out_channels,
-        kernel_size=conv.kernel_size,
-        padding=conv.padding,
-        device=conv.weight.device,
-        dtype=conv.weight.dtype,
-    )
-    with torch.no_grad():
-        widened.weight.zero_()
-        widened.weight[:, : conv.in_channels] = conv.weight
-        widened.bias.copy_(conv.bias)
-    video_unet.conv_in = widened
-    video_unet.register_to_config(in_channels=widened.in_channels)
-
-
 class BaselineModel(VideoDenoiser):
     """Noise predictor of a baseline: AnimateDiff backbone + image condition + camera control.
 
@@ -276,12 +265,10 @@ class BaselineModel(VideoDenoiser):
     def __init__(self, config: BaselineConfig, components: MotionFlowComponents | None = None):
         super().__init__()
         components = components if components is not None else MotionFlowComponents.random(config.backbone)
-        backbone = components.config_for(config.backbone)
+        components, backbone = self._fit_components(config.backbone, components)
         self.config = replace(config, backbone=backbone)
         self.bank = CameraBank()
         self._assemble_backbone(backbone, components)
-        if config.image_latent_condition:
-            widen_conv_in(self.video_unet, self.codec.latent_channels)
         self.camera_control: CameraControl | None = None
         if config.camera_control is not None:
             self.camera_control = CAMERA_CONTROLS.get(config.camera_control)(self.config, self.bank)
@@ -317,8 +304,8 @@ class BaselineModel(VideoDenoiser):
 
         Stage 1, each method's own recipe: CameraCtrl its camera encoder and merge layers, MotionCtrl its
         cc_projection layers and the second temporal attention after them (as the official CMCM), the
-        camera-free AnimateDiff its motion modules; plus the widened conv_in with the image-latent
-        condition. Stage 2: everything but the frozen CLIP image encoder and latent codec."""
+        camera-free AnimateDiff its motion modules; plus conv_in where the image-latent channels were
+        added to a base without them. Stage 2: everything but the frozen CLIP image encoder and latent codec."""
         check_training_stage(stage)
         return [
             (name, parameter)
@@ -327,7 +314,7 @@ class BaselineModel(VideoDenoiser):
         ]
 
     def _in_stage_one(self, name: str) -> bool:
-        if self.config.image_latent_condition and name.startswith("video_unet.conv_in."):
+        if self.conv_in_widened and name.startswith("video_unet.conv_in."):
             return True
         if self.camera_control is None:
             return ".motion_modules." in name
@@ -373,7 +360,7 @@ class BaselineModel(VideoDenoiser):
         with torch.no_grad():
             image_tokens = self.image_encoder(reference_image)
             reference_latents = (
-                self.codec.encode(reference_image) if self.config.image_latent_condition else None
+                self.codec.encode(reference_image) if self.config.backbone.image_latent_condition else None
             )
         encoded, num_frames = None, None
         if self.camera_control is not None:
@@ -415,8 +402,7 @@ class BaselineModel(VideoDenoiser):
         timesteps = torch.as_tensor(timesteps, device=noisy_latents.device).reshape(-1).expand(batch)
         sample = noisy_latents.to(self.dtype)
         if conditions.reference_latents is not None:
-            reference = conditions.reference_latents.to(self.dtype)[:, :, None]
-            sample = torch.cat([sample, reference.expand(-1, -1, num_frames, -1, -1)], dim=1)
+            sample = with_reference_latent(sample, conditions.reference_latents)
         context = conditions.image_tokens.repeat_interleave(num_frames, dim=0)
         self.bank.clear()
         self.bank.num_frames = num_frames

@@ -3,11 +3,14 @@ folders in their standard formats (registered in the weights registry; nothing i
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import torch
 from diffusers import AutoencoderKL, MotionAdapter, UNet2DConditionModel
+from torch import nn
 from transformers import AutoConfig, CLIPVisionModelWithProjection, Dinov2Model, ViTModel
 
 from motionflow.errors import MissingWeightsError
@@ -97,6 +100,33 @@ class MotionFlowComponents:
                 vae=_diffusers_config_dict(self.vae),
             )
         return replace(config, **updates)
+
+    def fit(self, config: MotionFlowConfig) -> tuple[MotionFlowComponents, MotionFlowConfig]:
+        """These components, with a copy of the UNet whose conv_in is resized to the input channels the
+        config's image-latent switch asks for where it differs, and `config_for(config)`."""
+        config = self.config_for(config)
+        if self.unet.conv_in.in_channels == config.unet["in_channels"]:
+            return self, config
+        unet = copy.deepcopy(self.unet)
+        resize_conv_in(unet, config.unet["in_channels"])
+        return replace(self, unet=unet), config
+
+
+def resize_conv_in(unet: UNet2DConditionModel, in_channels: int) -> None:
+    """Gives the UNet's conv_in `in_channels` inputs (in place): the channels it keeps keep their weights,
+    added ones start at zero (so the output is unchanged until they are trained), dropped ones are removed."""
+    conv = unet.conv_in
+    resized = nn.Conv2d(  # built empty: a random init would draw from the global generator
+        in_channels, conv.out_channels, kernel_size=conv.kernel_size, padding=conv.padding, device="meta"
+    ).to_empty(device=conv.weight.device)
+    resized.to(conv.weight.dtype)
+    kept = min(in_channels, conv.in_channels)
+    with torch.no_grad():
+        resized.weight.zero_()
+        resized.weight[:, :kept] = conv.weight[:, :kept]
+        resized.bias.copy_(conv.bias)
+    unet.conv_in = resized
+    unet.register_to_config(in_channels=in_channels)
 
 
 def _diffusers_config_dict(model: Any) -> dict[str, Any]:

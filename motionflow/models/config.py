@@ -50,7 +50,15 @@ class MotionFlowConfig:
     from random weights instead of the UNet the video network is built from.
 
     `reference_timestep`: "denoising" runs the reference motion network at the current denoising step
-    (its maps change along the sampling), "zero" at t=0 (the maps are computed once per video)."""
+    (its maps change along the sampling), "zero" at t=0 (the maps are computed once per video).
+
+    `image_latent_condition`: the reference image's latent is concatenated to every frame's noisy latent
+    (the UNet's conv_in takes twice the latent channels; `unet["in_channels"]` follows this switch), the
+    pixel-aligned image condition of SVD-style image-to-video backbones. Not in the paper, whose SD1.5 +
+    AnimateDiff backbone sees the reference only through CLIP tokens and the reference motion network;
+    the small configuration's backbone is pretrained with it (motionflow/checkpoints/TRAINING.md: without
+    it, the small models barely depend on the reference image). The reference motion network, a copy of
+    the same UNet, then sees the reference latent in both input slots."""
 
     unet: dict[str, Any]
     motion_adapter: dict[str, Any]
@@ -67,6 +75,7 @@ class MotionFlowConfig:
     use_semantic_encoder: bool = True
     reference_net_init: ReferenceNetInit = "pretrained"
     reference_timestep: ReferenceTimestep = "denoising"
+    image_latent_condition: bool = False
     image_encoder_mean: tuple[float, float, float] = CLIP_MEAN
     image_encoder_std: tuple[float, float, float] = CLIP_STD
     semantic_encoder_mean: tuple[float, float, float] = IMAGENET_MEAN
@@ -99,6 +108,19 @@ class MotionFlowConfig:
             )
         if len(self.motion_adapter.get("block_out_channels", [])) != len(self.unet["block_out_channels"]):
             raise ValueError("motion_adapter.block_out_channels must have one entry per UNet block")
+        self.unet["in_channels"] = self._unet_in_channels()
+
+    def _unet_in_channels(self) -> int:
+        """The UNet's input channels the image-latent switch asks for; a config whose UNet takes neither
+        the latent channels nor twice them is refused."""
+        latent_channels = int(self.latent_codec["latent_channels"])
+        given = int(self.unet.get("in_channels", latent_channels))
+        if given not in (latent_channels, 2 * latent_channels):
+            raise ValueError(
+                f"unet in_channels {given} is neither the latent channels ({latent_channels}) nor twice them "
+                "(the reference latent concatenated)"
+            )
+        return 2 * latent_channels if self.image_latent_condition else latent_channels
 
     @property
     def block_out_channels(self) -> tuple[int, ...]:

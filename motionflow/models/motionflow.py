@@ -4,6 +4,7 @@ reference image --CLIP--> image tokens (cross-attention context of both UNets)
                --DINO--> semantic tokens / map (added to the noisy latents; object attention)
                --codec-> reference latent --reference motion network (per frame, Eq. 4 with the
                          trajectory encoder's camera tokens)--> reference motion maps per block
+                         (and, with `image_latent_condition`, concatenated to every noisy frame latent)
 noisy video latents + the above --AnimateDiff UNetMotionModel with MotionFlow processors--> noise
 """
 
@@ -41,6 +42,7 @@ from motionflow.models.video_denoiser import (
     VideoDenoiser,
     check_training_stage,
     drop_condition,
+    with_reference_latent,
 )
 
 
@@ -79,7 +81,7 @@ class MotionFlowModel(VideoDenoiser):
     def __init__(self, config: MotionFlowConfig, components: MotionFlowComponents | None = None):
         super().__init__()
         components = components if components is not None else MotionFlowComponents.random(config)
-        config = components.config_for(config)
+        components, config = self._fit_components(config, components)
         self.config = config
         self.bank = ConditionBank()
         self._assemble_backbone(config, components)
@@ -219,12 +221,15 @@ class MotionFlowModel(VideoDenoiser):
 
         Stage 1: the trajectory encoder, the semantic encoder (DINO and its latent projection) and every
         new attention module (Eq. 4's camera projections, reference / object attention, mask heads);
-        the reference network too when it starts from random weights. Stage 2: everything but the
+        the reference network too when it starts from random weights, and the video network's conv_in
+        where the image-latent channels were added to a UNet without them. Stage 2: everything but the
         frozen CLIP image encoder and latent codec."""
         check_training_stage(stage)
         stage_one = ("trajectory_encoder.", "semantic_encoder.", "semantic_to_latent.")
         if self.config.reference_net_init == "random":
             stage_one = (*stage_one, "reference_net.")
+        if self.conv_in_widened:
+            stage_one = (*stage_one, "video_unet.conv_in.")
         selected = []
         for name, parameter in self.named_parameters():
             if name.startswith(FROZEN_PREFIXES) or name.endswith("mask_token"):
@@ -303,6 +308,8 @@ class MotionFlowModel(VideoDenoiser):
         if self.semantic_to_latent is not None:
             semantic = self.semantic_to_latent(conditions.semantic_map.to(self.dtype))
             sample = sample + F.interpolate(semantic, size=(height, width), mode="bilinear")[:, :, None]
+        if self.config.image_latent_condition:
+            sample = with_reference_latent(sample, conditions.reference_latents)
         context = conditions.image_tokens.repeat_interleave(num_frames, dim=0)
 
         bank = self.bank
@@ -331,8 +338,11 @@ class MotionFlowModel(VideoDenoiser):
         frames = conditions.num_frames
         if self.config.reference_timestep == "zero":
             timesteps = torch.zeros_like(timesteps)
+        reference = conditions.reference_latents
+        if self.config.image_latent_condition:
+            reference = with_reference_latent(reference, reference)
         self.reference_net(
-            conditions.reference_latents.repeat_interleave(frames, dim=0),
+            reference.repeat_interleave(frames, dim=0),
             timesteps.repeat_interleave(frames),
             encoder_hidden_states=context,
         )

@@ -124,6 +124,15 @@ def drop_condition(values: torch.Tensor, drop: torch.Tensor | None) -> torch.Ten
     return torch.where(drop.reshape(-1, *[1] * (values.ndim - 1)), torch.zeros_like(values), values)
 
 
+def with_reference_latent(sample: torch.Tensor, reference_latents: torch.Tensor) -> torch.Tensor:
+    """The image-latent condition: reference latents [B, C, h, w] concatenated to every frame of
+    `sample` [B, C, F, h, w] along the channels, or to `sample` [B, C, h, w] itself."""
+    reference = reference_latents.to(sample.dtype)
+    if sample.ndim == 5:
+        reference = reference[:, :, None].expand(-1, -1, sample.shape[2], -1, -1)
+    return torch.cat([sample, reference], dim=1)
+
+
 def check_training_stage(stage: int) -> None:
     if stage not in (1, 2):
         raise ValueError(f"training stage must be 1 or 2, got {stage}")
@@ -134,16 +143,27 @@ class VideoDenoiser(nn.Module, ABC):
 
     A subclass calls `_assemble_backbone` in its constructor (which sets `codec`, `image_encoder` and
     `video_unet`), has a `config` with `save(directory)`, and names its training stages in
-    `stage_named_parameters`."""
+    `stage_named_parameters`. `conv_in_widened`: whether the assembly added the image-latent input
+    channels to a UNet without them (zero-initialised: new weights for a first stage to train)."""
 
     config: Any
     codec: LatentCodec
     image_encoder: ClipImageTokens
     video_unet: UNetMotionModel
+    conv_in_widened: bool = False
+
+    def _fit_components(
+        self, config: MotionFlowConfig, components: MotionFlowComponents
+    ) -> tuple[MotionFlowComponents, MotionFlowConfig]:
+        """`components.fit(config)`, noting whether the image-latent input channels were added."""
+        fitted, config = components.fit(config)
+        self.conv_in_widened = fitted.unet.conv_in.in_channels > components.unet.conv_in.in_channels
+        return fitted, config
 
     def _assemble_backbone(self, backbone: MotionFlowConfig, components: MotionFlowComponents) -> None:
         """The frozen latent codec and CLIP image encoder, and the UNetMotionModel of `components`
-        (built without copying weights when the components are on the meta device)."""
+        (built without copying weights when the components are on the meta device). `backbone` is a
+        config fitted to the components (`MotionFlowComponents.fit`)."""
         self.codec = build_latent_codec(backbone.latent_codec, vae=components.vae)
         self.codec.requires_grad_(False)
         self.image_encoder = ClipImageTokens(

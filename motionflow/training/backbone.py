@@ -4,7 +4,8 @@ The paper starts from SD1.5 (with its VAE) and AnimateDiff. Where no such weight
 is trained first (configs with a VAE latent codec), then the small configuration's
 UNet and motion modules are trained together as an image-to-video denoiser without camera
 input: the AnimateDiff UNetMotionModel conditioned on the CLIP tokens of the reference image (the
-same cross-attention context MotionFlow gives it). The trained UNet and motion adapter are then the
+same cross-attention context MotionFlow gives it) and, with the config's `image_latent_condition`,
+on the reference latent concatenated to every frame. The trained UNet and motion adapter are then the
 "pretrained" components MotionFlow is assembled from: the video network and, as in the paper, a copy
 of the UNet as the reference motion network."""
 
@@ -23,7 +24,7 @@ from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.image_encoders import ClipImageTokens
 from motionflow.models.latent_codec import build_latent_codec
-from motionflow.models.video_denoiser import drop_condition, quiet_diffusers
+from motionflow.models.video_denoiser import drop_condition, quiet_diffusers, with_reference_latent
 from motionflow.utils.io import atomic_path
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
@@ -38,7 +39,7 @@ class BackboneDenoiser(nn.Module):
 
     def __init__(self, config: MotionFlowConfig, components: MotionFlowComponents):
         super().__init__()
-        config = components.config_for(config)
+        components, config = components.fit(config)
         self.config = config
         self.codec = build_latent_codec(config.latent_codec, vae=components.vae)
         self.codec.requires_grad_(False)
@@ -78,10 +79,13 @@ class BackboneDenoiser(nn.Module):
         """The MotionFlowModel call signature; the cameras (`plucker`, `drop_camera`) are not used."""
         num_frames = noisy_latents.shape[2]
         reference = drop_condition(reference_image.to(self.dtype), drop_image)
+        sample = noisy_latents.to(self.dtype)
         with torch.no_grad():
             tokens = self.image_encoder(reference)
+            if self.config.image_latent_condition:
+                sample = with_reference_latent(sample, self.codec.encode(reference))
         context = tokens.repeat_interleave(num_frames, dim=0)
-        return self.video_unet(noisy_latents.to(self.dtype), timesteps, encoder_hidden_states=context).sample
+        return self.video_unet(sample, timesteps, encoder_hidden_states=context).sample
 
     def save(self, directory: str | Path) -> Path:
         """backbone.safetensors + the MotionFlow config.json it belongs to."""
@@ -104,11 +108,11 @@ class BackboneDenoiser(nn.Module):
     def to_components(self, components: MotionFlowComponents) -> MotionFlowComponents:
         """`components` with the trained UNet, motion adapter and the CLIP encoder used in pretraining."""
         state = self.video_unet.state_dict()
-        unet = UNet2DConditionModel.from_config(components.unet.config)
+        unet = UNet2DConditionModel.from_config(self.config.unet)
         unet.load_state_dict(
             {key: value for key, value in state.items() if MOTION_MODULES not in key}, strict=True
         )
-        adapter = MotionAdapter.from_config(components.motion_adapter.config)
+        adapter = MotionAdapter.from_config(self.config.motion_adapter)
         adapter.load_state_dict(
             {key: value for key, value in state.items() if MOTION_MODULES in key}, strict=True
         )

@@ -78,7 +78,7 @@ CALIBRATION_CLIPS = 4
 """Clips whose frames set the trained VAE's latent scale."""
 SUMMARY_WINDOW = 50
 """Steps over which the summary averages a phase's last losses."""
-BACKBONE_FIELDS = ("unet", "motion_adapter", "image_encoder")
+BACKBONE_FIELDS = ("unet", "motion_adapter", "image_encoder", "image_latent_condition")
 """The config parts a base run's backbone must share with the model trained on it."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,9 +26,10 @@ def tiny_config(method: str, **overrides: Any) -> BaselineConfig:
 
 
 def tiny_model(method: str, seed: int = 0) -> tuple[BaselineModel, MotionFlowComponents]:
+    """A fresh baseline on a random base without the image-latent input (AnimateDiff's UNet), and that base."""
     torch.manual_seed(seed)
     config = tiny_config(method)
-    components = MotionFlowComponents.random(config.backbone)
+    components = MotionFlowComponents.random(replace(config.backbone, image_latent_condition=False))
     return BaselineModel(config, components).eval(), components
 
 

@@ -12,6 +12,7 @@ import torch
 from baseline_helpers import (
     CAMERA_METHODS,
     FRAMES,
+    LATENT_CHANNELS,
     METHODS,
     SIZE,
     base_unet,
@@ -27,6 +28,7 @@ from baselines.cameractrl import CameraCtrlEncoder
 from motionflow.camera.poses import invert_rigid
 from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
+from motionflow.models import MotionFlowComponents
 from motionflow.models.inputs import pose_vector_input
 
 
@@ -167,6 +169,35 @@ def test_save_and_load_round_trip(method: str, tmp_path: Path) -> None:
     latents, reference, camera = inputs(model)
     with torch.no_grad():
         assert torch.equal(loaded(latents, 100, reference, camera), model(latents, 100, reference, camera))
+
+
+def test_a_config_in_the_earlier_layout_reads_its_image_condition_into_the_backbone() -> None:
+    """Checkpoints written before the switch moved into the backbone config keep loading as what they were."""
+    for method in METHODS:
+        values = tiny_config(method).to_dict()
+        switch = values["backbone"].pop("image_latent_condition")
+        values["backbone"]["unet"]["in_channels"] = LATENT_CHANNELS
+        config = BaselineConfig.from_dict({**values, "image_latent_condition": switch})
+        assert config == tiny_config(method)
+        assert config.method == method
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_on_a_base_with_the_image_latent_input_each_method_keeps_or_drops_it(method: str) -> None:
+    """On a base pretrained with the reference latent concatenated, the +IC methods keep conv_in as it was
+    trained (not a stage-1 parameter), the others drop its reference channels."""
+    torch.manual_seed(0)
+    base = MotionFlowComponents.random(tiny_config("animatediff").backbone)
+    model = BaselineModel(tiny_config(method), base).eval()
+    conditioned = model.config.backbone.image_latent_condition
+    assert not model.conv_in_widened
+    assert base.unet.conv_in.in_channels == 2 * LATENT_CHANNELS
+    kept = base.unet.conv_in.weight if conditioned else base.unet.conv_in.weight[:, :LATENT_CHANNELS]
+    assert torch.equal(model.video_unet.conv_in.weight, kept)
+    assert not any("conv_in" in name for name, _ in model.stage_named_parameters(1) if "video_unet" in name)
+    latents, reference, camera = inputs(model)
+    with torch.no_grad():
+        assert model(latents, 100, reference, camera).shape == latents.shape
 
 
 def test_config_round_trip_and_bad_folders(tmp_path: Path) -> None:

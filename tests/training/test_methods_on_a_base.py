@@ -31,6 +31,15 @@ def base_run(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def conditioned_base_run(tmp_path_factory):
+    """A base pretrained with the reference latent concatenated to the noisy latents."""
+    out = tmp_path_factory.mktemp("conditioned-base") / "run"
+    overrides = {**VAE_MODEL, "image_latent_condition": True}
+    train(tiny_training_config(STAND_INS, model={"overrides": overrides}), out, progress=False)
+    return out
+
+
 def _method_config(method, base, phases=STAGES, **overrides):
     model = {"method": method, "base": str(base), "overrides": {**VAE_MODEL, **overrides}}
     return tiny_training_config(phases, model=model)
@@ -78,10 +87,30 @@ def test_stages_on_a_base_run_equal_the_same_stages_in_one_run(base_run, tmp_pat
     assert all(torch.equal(one[key], two[key]) for key in one)
 
 
+@pytest.mark.parametrize(
+    ("method", "keeps_reference_channels"),
+    [("motionflow", True), ("cameractrl+ic", True), ("cameractrl", False)],
+)
+def test_methods_on_a_base_with_the_image_latent_input_start_from_its_conv_in(
+    method, keeps_reference_channels, conditioned_base_run, tmp_path
+):
+    config = _method_config(method, conditioned_base_run, STAGES[:1], image_latent_condition=True)
+    result = train(config, tmp_path / method, progress=False)
+    base = load_file(conditioned_base_run / "pretrain" / "model" / "backbone.safetensors")
+    stage1 = load_file(result.model / "model.safetensors")
+    weight = "video_unet.conv_in.weight"
+    latent_channels = base[weight].shape[1] // 2
+    expected = base[weight] if keeps_reference_channels else base[weight][:, :latent_channels]
+    assert torch.equal(stage1[weight], expected)
+
+
 def test_a_base_with_another_backbone_or_without_its_phases_is_refused(base_run, tmp_path):
     wider = _method_config("motionflow", base_run, block_out_channels=[16, 48])
     with pytest.raises(TrainingError, match="backbone differs"):
         train(wider, tmp_path / "wider", progress=False)
+    conditioned = _method_config("motionflow", base_run, image_latent_condition=True)
+    with pytest.raises(TrainingError, match="backbone differs.*image_latent_condition"):
+        train(conditioned, tmp_path / "conditioned", progress=False)
     with pytest.raises(TrainingError, match="not complete"):
         train(_method_config("motionflow", tmp_path / "no-base"), tmp_path / "missing", progress=False)
 
