@@ -6,15 +6,13 @@ image and camera conditions, `motionflow.pipeline`), with the camera input each 
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 from diffusers import DDIMScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
-from rich.progress import Progress
 
 from baselines.backbone import WEIGHTS_NAME, BaselineConfig, BaselineModel
 from baselines.base import Method
@@ -25,7 +23,17 @@ from motionflow.errors import FrameCountError, MissingWeightsError
 from motionflow.models.config import CONFIG_NAME
 from motionflow.models.inputs import image_to_tensor, video_to_uint8
 from motionflow.models.video_denoiser import checkpoint_weights_hash
-from motionflow.pipeline import combine_guidance, guidance_variants, noise_schedule_config
+from motionflow.pipeline import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_INITIAL_NOISE,
+    DEFAULT_STEPS,
+    InitialNoise,
+    denoise,
+    guidance_variants,
+    initial_latents,
+    noise_schedule_config,
+    scheduler_step_options,
+)
 from motionflow.utils.io import content_hash
 from motionflow.weights import (
     WeightsFormatError,
@@ -34,9 +42,6 @@ from motionflow.weights import (
     missing_message,
     register_weights,
 )
-
-DEFAULT_STEPS = 25
-DEFAULT_GUIDANCE = 3.0
 
 
 class BaselinePipeline:
@@ -57,12 +62,14 @@ class BaselinePipeline:
         camera_guidance_scale: float | None = None,
         size: tuple[int, int] | None = None,
         eta: float = 0.0,
+        initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
         progress: bool = False,
     ) -> np.ndarray:
         """`trajectory`: F cameras, intrinsics in pixels of `trajectory.image_size`; `size` (H, W): the
         generation size, by default the backbone's `image_size`. `guidance_scale` scales the image
         condition, `camera_guidance_scale` (default: the same) the camera condition. The initial noise
-        comes from a generator seeded with `seed` only."""
+        comes from a generator seeded with `seed` only; `initial_noise`: what the first step starts from
+        (`motionflow.pipeline.initial_latents`)."""
         model = self.model
         size = tuple(size or model.config.backbone.image_size)
         frames = len(trajectory)
@@ -79,12 +86,12 @@ class BaselinePipeline:
             camera_guidance_scale = guidance_scale
         variants = guidance_variants(guidance_scale, camera_guidance_scale)
 
-        reference = image_to_tensor(reference_image, size)[None].repeat(len(variants), 1, 1, 1)
+        reference = image_to_tensor(reference_image, size)[None]
         camera = model.camera_input(trajectory, size)
         if camera is not None:
             camera = camera[None].repeat(len(variants), *[1] * camera.ndim)
         conditions = model.encode_conditions(
-            reference,
+            reference.repeat(len(variants), 1, 1, 1),
             camera,
             drop_image=torch.tensor([variant.drop_image for variant in variants]),
             drop_camera=torch.tensor([variant.drop_camera for variant in variants]),
@@ -93,33 +100,20 @@ class BaselinePipeline:
         generator = torch.Generator("cpu").manual_seed(int(seed))
         factor = model.codec.downsample_factor
         shape = (1, model.latent_channels, frames, size[0] // factor, size[1] // factor)
-        latents = torch.randn(shape, generator=generator)
+        noise = torch.randn(shape, generator=generator).to(device=model.device, dtype=model.dtype)
         self.scheduler.set_timesteps(steps, device=model.device)
-        latents = (latents * self.scheduler.init_noise_sigma).to(device=model.device, dtype=model.dtype)
-        step_options = self._step_options(eta, generator)
-        with Progress(disable=not progress, transient=True) as bar:
-            task = bar.add_task("denoising", total=len(self.scheduler.timesteps))
-            for timestep in self.scheduler.timesteps:
-                model_input = self.scheduler.scale_model_input(latents, timestep).repeat(
-                    len(variants), 1, 1, 1, 1
-                )
-                prediction = model(model_input, timestep, conditions=conditions)
-                guided = combine_guidance(
-                    list(prediction.chunk(len(variants))), guidance_scale, camera_guidance_scale
-                )
-                latents = self.scheduler.step(guided, timestep, latents, **step_options).prev_sample
-                bar.advance(task)
-        model.bank.clear()
+        reference_latent = model.codec.encode(reference.to(device=model.device, dtype=model.dtype))
+        latents = initial_latents(noise, reference_latent, self.scheduler, initial_noise)
+        latents = denoise(
+            model,
+            self.scheduler,
+            latents,
+            conditions,
+            (guidance_scale, camera_guidance_scale),
+            scheduler_step_options(self.scheduler, eta, generator),
+            progress,
+        )
         return video_to_uint8(model.decode_video(latents))[0]
-
-    def _step_options(self, eta: float, generator: torch.Generator) -> dict[str, Any]:
-        accepted = set(inspect.signature(self.scheduler.step).parameters)
-        options: dict[str, Any] = {}
-        if "eta" in accepted:
-            options["eta"] = eta
-        if "generator" in accepted:
-            options["generator"] = generator
-        return options
 
 
 def checkpoint_spec(method: str) -> WeightSpec:
@@ -152,11 +146,13 @@ class BaselineCheckpointMethod(Method):
         checkpoint_dir: str | Path | None = None,
         steps: int = DEFAULT_STEPS,
         guidance_scale: float = DEFAULT_GUIDANCE,
+        initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
         device: str = "cpu",
     ):
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).expanduser()
         self.steps = steps
         self.guidance_scale = guidance_scale
+        self.initial_noise = initial_noise
         self.device = device
         self._pipeline: BaselinePipeline | None = None
         self._fingerprint: str | None = None
@@ -200,6 +196,7 @@ class BaselineCheckpointMethod(Method):
                 checkpoint_weights_hash(folder),
                 self.steps,
                 self.guidance_scale,
+                self.initial_noise,
             )
         return self._fingerprint
 
@@ -215,6 +212,11 @@ class BaselineCheckpointMethod(Method):
         self, reference_image: np.ndarray, trajectory: Trajectory, seed: int, ground_truth: np.ndarray | None
     ) -> np.ndarray:
         video = self.pipeline()(
-            reference_image, trajectory, seed=seed, steps=self.steps, guidance_scale=self.guidance_scale
+            reference_image,
+            trajectory,
+            seed=seed,
+            steps=self.steps,
+            guidance_scale=self.guidance_scale,
+            initial_noise=self.initial_noise,
         )
         return np.stack([fit_reference(frame, trajectory.image_size) for frame in video])

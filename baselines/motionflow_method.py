@@ -16,11 +16,14 @@ from baselines.resize import fit_reference
 from motionflow.camera.trajectory import Trajectory
 from motionflow.checkpoints import DEFAULT_CHECKPOINT, checkpoint_path
 from motionflow.models.video_denoiser import checkpoint_weights_hash
-from motionflow.pipeline import MotionFlowPipeline
+from motionflow.pipeline import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_INITIAL_NOISE,
+    DEFAULT_STEPS,
+    InitialNoise,
+    MotionFlowPipeline,
+)
 from motionflow.utils.io import content_hash
-
-DEFAULT_STEPS = 25
-DEFAULT_GUIDANCE = 3.0
 
 
 def generation_size(
@@ -47,11 +50,13 @@ class MotionFlowMethod(Method):
         checkpoint_dir: str | Path | None = None,
         steps: int = DEFAULT_STEPS,
         guidance_scale: float = DEFAULT_GUIDANCE,
+        initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
         device: str | None = None,
     ):
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.steps = steps
         self.guidance_scale = guidance_scale
+        self.initial_noise = initial_noise
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._pipeline: MotionFlowPipeline | None = None
         self._weights_hash: str | None = None
@@ -68,7 +73,9 @@ class MotionFlowMethod(Method):
     def fingerprint(self) -> str:
         if self._weights_hash is None:
             self._weights_hash = checkpoint_weights_hash(self.folder())
-        return content_hash(self.name, self._weights_hash, self.steps, self.guidance_scale)
+        return content_hash(
+            self.name, self._weights_hash, self.steps, self.guidance_scale, self.initial_noise
+        )
 
     def pipeline(self) -> MotionFlowPipeline:
         if self._pipeline is None:
@@ -87,6 +94,7 @@ class MotionFlowMethod(Method):
             seed=seed,
             steps=self.steps,
             guidance_scale=self.guidance_scale,
+            initial_noise=self.initial_noise,
             height=height,
             width=width,
         )

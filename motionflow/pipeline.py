@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
@@ -25,6 +25,12 @@ from motionflow.models.inputs import image_to_tensor, trajectory_plucker, video_
 from motionflow.models.motionflow import MotionFlowModel
 
 SCHEDULER_FOLDER = "scheduler"
+DEFAULT_STEPS = 25
+DEFAULT_GUIDANCE = 3.0
+
+InitialNoise = Literal["reference", "gaussian"]
+INITIAL_NOISE_CHOICES: tuple[str, ...] = get_args(InitialNoise)
+DEFAULT_INITIAL_NOISE: InitialNoise = "reference"
 
 
 def noise_schedule_config() -> dict[str, Any]:
@@ -73,6 +79,68 @@ def combine_guidance(
     return unconditional + image_scale * (image_only - unconditional) + camera_scale * (full - image_only)
 
 
+def initial_latents(
+    noise: torch.Tensor,
+    reference_latents: torch.Tensor,
+    scheduler: SchedulerMixin,
+    initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
+) -> torch.Tensor:
+    """The sample the first denoising step starts from (after `scheduler.set_timesteps`).
+
+    noise [B, C, F, h, w] ~ N(0, I), reference_latents [B, C, h, w]. "gaussian": the noise alone
+    (scaled by the scheduler's `init_noise_sigma`). "reference": the reference latent repeated over the
+    frames and noised to the first sampling timestep (`scheduler.add_noise`). AnimateDiff's schedule
+    never reaches zero signal: at t = 961, the first of 25 DDIM steps, the training inputs keep 5% of
+    the clean latent, from which the model learns to read a video's mean colours and coarse layout;
+    pure noise hands it a random one instead (the signal-leak bias of non-zero-SNR schedules). The
+    reference image is the best available estimate of that signal."""
+    if initial_noise == "gaussian":
+        return noise * scheduler.init_noise_sigma
+    if initial_noise == "reference":
+        clean = reference_latents[:, :, None].to(noise).expand_as(noise)
+        return scheduler.add_noise(clean, noise, scheduler.timesteps[:1])
+    raise ValueError(
+        f"initial_noise must be one of {', '.join(INITIAL_NOISE_CHOICES)}, got {initial_noise!r}"
+    )
+
+
+def scheduler_step_options(
+    scheduler: SchedulerMixin, eta: float, generator: torch.Generator | list[torch.Generator]
+) -> dict[str, Any]:
+    """The keyword arguments of `scheduler.step` that this scheduler accepts (eta, generator)."""
+    accepted = set(inspect.signature(scheduler.step).parameters)
+    options: dict[str, Any] = {}
+    if "eta" in accepted:
+        options["eta"] = eta
+    if "generator" in accepted:
+        options["generator"] = generator
+    return options
+
+
+def denoise(
+    model: torch.nn.Module,
+    scheduler: SchedulerMixin,
+    latents: torch.Tensor,
+    conditions: Any,
+    guidance: tuple[float, float],
+    step_options: dict[str, Any],
+    progress: bool = False,
+) -> torch.Tensor:
+    """Runs `scheduler.timesteps` from `latents` with classifier-free guidance (image scale, camera
+    scale); `conditions` hold the variants of `guidance_variants(*guidance)` one after the other."""
+    num_variants = len(guidance_variants(*guidance))
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("denoising", total=len(scheduler.timesteps))
+        for timestep in scheduler.timesteps:
+            model_input = scheduler.scale_model_input(latents, timestep).repeat(num_variants, 1, 1, 1, 1)
+            prediction = model(model_input, timestep, conditions=conditions)
+            guided = combine_guidance(list(prediction.chunk(num_variants)), *guidance)
+            latents = scheduler.step(guided, timestep, latents, **step_options).prev_sample
+            bar.advance(task)
+    model.bank.clear()
+    return latents
+
+
 class MotionFlowPipeline:
     """Generates videos with a MotionFlowModel (which holds the latent codec: VAE or pixel space)."""
 
@@ -113,12 +181,13 @@ class MotionFlowPipeline:
         trajectory: Trajectory | Sequence[Trajectory],
         num_frames: int | None = None,
         seed: int | Sequence[int] = 0,
-        steps: int = 25,
-        guidance_scale: float = 3.0,
+        steps: int = DEFAULT_STEPS,
+        guidance_scale: float = DEFAULT_GUIDANCE,
         camera_guidance_scale: float | None = None,
         height: int | None = None,
         width: int | None = None,
         eta: float = 0.0,
+        initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
         progress: bool = False,
     ) -> np.ndarray:
         """One video uint8 [F, H, W, 3], or [B, F, H, W, 3] when given lists (or a [B, H, W, 3] array).
@@ -127,7 +196,8 @@ class MotionFlowPipeline:
         intrinsics in pixels of `trajectory.image_size`. The output has the generation size
         (height, width), by default the config's `image_size`. `guidance_scale` scales the image
         condition and `camera_guidance_scale` (default: the same) the camera condition. A video depends
-        only on its own seed (its initial noise comes from a generator seeded with it)."""
+        only on its own seed (its initial noise comes from a generator seeded with it); `initial_noise`:
+        what the first step starts from (`initial_latents`)."""
         images, trajectories, seeds, batched = _as_batch(reference_image, trajectory, seed)
         size = (height or self.model.config.image_size[0], width or self.model.config.image_size[1])
         self._check_request(trajectories, num_frames, size)
@@ -149,24 +219,23 @@ class MotionFlowPipeline:
         generators = [torch.Generator("cpu").manual_seed(int(value)) for value in seeds]
         factor = self.model.codec.downsample_factor
         latent_shape = (self.model.latent_channels, frames, size[0] // factor, size[1] // factor)
-        latents = torch.stack([torch.randn(latent_shape, generator=generator) for generator in generators])
+        noise = torch.stack([torch.randn(latent_shape, generator=generator) for generator in generators])
         self.scheduler.set_timesteps(steps, device=device)
-        latents = (latents * self.scheduler.init_noise_sigma).to(device=device, dtype=self.model.dtype)
-        step_options = self._step_options(eta, generators)
-
-        with Progress(disable=not progress, transient=True) as bar:
-            task = bar.add_task("denoising", total=len(self.scheduler.timesteps))
-            for timestep in self.scheduler.timesteps:
-                model_input = self.scheduler.scale_model_input(latents, timestep).repeat(
-                    len(variants), 1, 1, 1, 1
-                )
-                prediction = self.model(model_input, timestep, conditions=conditions)
-                guided = combine_guidance(
-                    list(prediction.chunk(len(variants))), guidance_scale, camera_guidance_scale
-                )
-                latents = self.scheduler.step(guided, timestep, latents, **step_options).prev_sample
-                bar.advance(task)
-        self.model.bank.clear()
+        latents = initial_latents(
+            noise.to(device=device, dtype=self.model.dtype),
+            conditions.reference_latents[-batch:],  # the last guidance variant keeps the image
+            self.scheduler,
+            initial_noise,
+        )
+        latents = denoise(
+            self.model,
+            self.scheduler,
+            latents,
+            conditions,
+            (guidance_scale, camera_guidance_scale),
+            scheduler_step_options(self.scheduler, eta, generators if len(generators) > 1 else generators[0]),
+            progress,
+        )
         video = video_to_uint8(self.model.decode_video(latents))
         return video if batched else video[0]
 
@@ -189,15 +258,6 @@ class MotionFlowPipeline:
         multiple = self.model.size_multiple
         if size[0] % multiple or size[1] % multiple:
             raise ValueError(f"generation size {size[0]}x{size[1]} must be a multiple of {multiple}")
-
-    def _step_options(self, eta: float, generators: list[torch.Generator]) -> dict[str, Any]:
-        accepted = set(inspect.signature(self.scheduler.step).parameters)
-        options: dict[str, Any] = {}
-        if "eta" in accepted:
-            options["eta"] = eta
-        if "generator" in accepted:
-            options["generator"] = generators if len(generators) > 1 else generators[0]
-        return options
 
 
 def _as_batch(

@@ -24,6 +24,7 @@ from motionflow.camera.trajectory import Trajectory
 from motionflow.camera.trajectory_files import load_trajectory, write_trajectory
 from motionflow.data.video_io import read_image, write_frames, write_video
 from motionflow.errors import MotionFlowError
+from motionflow.pipeline import INITIAL_NOISE_CHOICES
 from motionflow.utils.io import atomic_path, atomic_write_json
 
 DATASET_SOURCES = {"synthetic": ("synthetic-indoor", "synthetic-outdoor"), "re10k": ("re10k-bundled",)}
@@ -144,6 +145,13 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="Seed of the initial noise.")] = 0,
     steps: Annotated[int | None, typer.Option(min=1, help="Sampling steps (diffusion methods).")] = None,
     guidance_scale: Annotated[float | None, typer.Option(help="Classifier-free guidance scale.")] = None,
+    initial_noise: Annotated[
+        str | None,
+        typer.Option(
+            help="What sampling starts from: reference (the reference latent noised to the first step, the "
+            "default) or gaussian (pure noise). Diffusion methods on the shared backbone."
+        ),
+    ] = None,
     checkpoint: Annotated[
         Path | None, typer.Option(help="Checkpoint folder (motionflow; default: the bundled one).")
     ] = None,
@@ -159,8 +167,16 @@ def generate_command(
         raise typer.BadParameter(
             f"only the '{TEST_SPLIT}' split can be generated (training clips are not held out)"
         )
+    if initial_noise is not None and initial_noise not in INITIAL_NOISE_CHOICES:
+        raise typer.BadParameter(f"--initial-noise must be one of {', '.join(INITIAL_NOISE_CHOICES)}")
     try:
-        chosen = create_method(method, steps=steps, guidance_scale=guidance_scale, checkpoint_dir=checkpoint)
+        chosen = create_method(
+            method,
+            steps=steps,
+            guidance_scale=guidance_scale,
+            initial_noise=initial_noise,
+            checkpoint_dir=checkpoint,
+        )
         if image is not None:
             requests = [image_request(image, trajectory)]
         else:

@@ -138,27 +138,13 @@ def check_training_stage(stage: int) -> None:
         raise ValueError(f"training stage must be 1 or 2, got {stage}")
 
 
-class VideoDenoiser(nn.Module, ABC):
-    """Base of the noise predictors on the AnimateDiff backbone.
+class AnimateDiffBackbone(nn.Module):
+    """The frozen latent codec and CLIP image encoder and the video UNet (UNetMotionModel) that every
+    noise predictor here is built on: the pretraining backbone and the VideoDenoiser subclasses."""
 
-    A subclass calls `_assemble_backbone` in its constructor (which sets `codec`, `image_encoder` and
-    `video_unet`), has a `config` with `save(directory)`, and names its training stages in
-    `stage_named_parameters`. `conv_in_widened`: whether the assembly added the image-latent input
-    channels to a UNet without them (zero-initialised: new weights for a first stage to train)."""
-
-    config: Any
     codec: LatentCodec
     image_encoder: ClipImageTokens
     video_unet: UNetMotionModel
-    conv_in_widened: bool = False
-
-    def _fit_components(
-        self, config: MotionFlowConfig, components: MotionFlowComponents
-    ) -> tuple[MotionFlowComponents, MotionFlowConfig]:
-        """`components.fit(config)`, noting whether the image-latent input channels were added."""
-        fitted, config = components.fit(config)
-        self.conv_in_widened = fitted.unet.conv_in.in_channels > components.unet.conv_in.in_channels
-        return fitted, config
 
     def _assemble_backbone(self, backbone: MotionFlowConfig, components: MotionFlowComponents) -> None:
         """The frozen latent codec and CLIP image encoder, and the UNetMotionModel of `components`
@@ -180,6 +166,37 @@ class VideoDenoiser(nn.Module, ABC):
             self.video_unet = UNetMotionModel.from_unet2d(
                 components.unet, components.motion_adapter, load_weights=not empty
             )
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.video_unet.dtype
+
+    @torch.no_grad()
+    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w] (the layout forward takes)."""
+        batch, num_frames = frames.shape[:2]
+        latents = self.codec.encode(frames.flatten(0, 1).to(self.dtype), generator)
+        return latents.unflatten(0, (batch, num_frames)).transpose(1, 2)
+
+
+class VideoDenoiser(AnimateDiffBackbone, ABC):
+    """Base of the noise predictors on the AnimateDiff backbone.
+
+    A subclass calls `_assemble_backbone` in its constructor (which sets `codec`, `image_encoder` and
+    `video_unet`), has a `config` with `save(directory)`, and names its training stages in
+    `stage_named_parameters`. `conv_in_widened`: whether the assembly added the image-latent input
+    channels to a UNet without them (zero-initialised: new weights for a first stage to train)."""
+
+    config: Any
+    conv_in_widened: bool = False
+
+    def _fit_components(
+        self, config: MotionFlowConfig, components: MotionFlowComponents
+    ) -> tuple[MotionFlowComponents, MotionFlowConfig]:
+        """`components.fit(config)`, noting whether the image-latent input channels were added."""
+        fitted, config = components.fit(config)
+        self.conv_in_widened = fitted.unet.conv_in.in_channels > components.unet.conv_in.in_channels
+        return fitted, config
 
     @property
     @abstractmethod
@@ -228,10 +245,6 @@ class VideoDenoiser(nn.Module, ABC):
     # ----------------------------------------------------------------- latents
 
     @property
-    def dtype(self) -> torch.dtype:
-        return self.video_unet.dtype
-
-    @property
     def device(self) -> torch.device:
         return self.video_unet.device
 
@@ -243,13 +256,6 @@ class VideoDenoiser(nn.Module, ABC):
     def size_multiple(self) -> int:
         """Image sides must be multiples of this (latent factor x the UNet's total downsampling)."""
         return self.codec.downsample_factor * 2 ** (len(self.backbone_config.block_out_channels) - 1)
-
-    @torch.no_grad()
-    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w] (the layout forward takes)."""
-        batch, num_frames = frames.shape[:2]
-        latents = self.codec.encode(frames.flatten(0, 1).to(self.dtype), generator)
-        return latents.unflatten(0, (batch, num_frames)).transpose(1, 2)
 
     @torch.no_grad()
     def decode_video(self, latents: torch.Tensor, chunk_size: int = 16) -> torch.Tensor:

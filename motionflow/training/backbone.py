@@ -16,15 +16,13 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from diffusers import AutoencoderKL, MotionAdapter, UNet2DConditionModel, UNetMotionModel
+from diffusers import AutoencoderKL, MotionAdapter, UNet2DConditionModel
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
-from motionflow.models.image_encoders import ClipImageTokens
-from motionflow.models.latent_codec import build_latent_codec
-from motionflow.models.video_denoiser import drop_condition, quiet_diffusers, with_reference_latent
+from motionflow.models.video_denoiser import AnimateDiffBackbone, drop_condition, with_reference_latent
 from motionflow.utils.io import atomic_path
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
@@ -32,7 +30,7 @@ VAE_FOLDER = "vae"
 MOTION_MODULES = "motion_modules."
 
 
-class BackboneDenoiser(nn.Module):
+class BackboneDenoiser(AnimateDiffBackbone):
     """UNetMotionModel + frozen CLIP image tokens + the latent codec: noise prediction without cameras."""
 
     camera_input_kind = None
@@ -41,30 +39,12 @@ class BackboneDenoiser(nn.Module):
         super().__init__()
         components, config = components.fit(config)
         self.config = config
-        self.codec = build_latent_codec(config.latent_codec, vae=components.vae)
-        self.codec.requires_grad_(False)
-        self.image_encoder = ClipImageTokens(
-            components.image_encoder, config.image_encoder_mean, config.image_encoder_std
-        )
-        self.image_encoder.requires_grad_(False)
-        with quiet_diffusers():
-            self.video_unet = UNetMotionModel.from_unet2d(components.unet, components.motion_adapter)
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.video_unet.dtype
+        self._assemble_backbone(config, components)
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         self.requires_grad_(False)
         self.video_unet.requires_grad_(True)
         return list(self.video_unet.parameters())
-
-    @torch.no_grad()
-    def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w]."""
-        batch, num_frames = frames.shape[:2]
-        latents = self.codec.encode(frames.flatten(0, 1).to(self.dtype), generator)
-        return latents.unflatten(0, (batch, num_frames)).transpose(1, 2)
 
     def forward(
         self,

@@ -47,6 +47,17 @@ def test_camera_methods_follow_the_camera(checkpoints: dict[str, Path]) -> None:
     assert not np.array_equal(first, second)
 
 
+@pytest.mark.parametrize("method", ["animatediff", "cameractrl"])
+def test_sampling_starts_from_the_reference_by_default(method: str, checkpoints: dict[str, Path]) -> None:
+    """With and without the image-latent condition, the reference latent seeds the first step unless
+    `initial_noise="gaussian"`."""
+    pipeline = METHODS.get(method)(checkpoints[method]).pipeline()
+    image, trajectory = reference_image((32, 32)), orbit_trajectory(frames=3)
+    default = pipeline(image, trajectory, seed=0, steps=2)
+    assert np.array_equal(default, pipeline(image, trajectory, seed=0, steps=2, initial_noise="reference"))
+    assert not np.array_equal(default, pipeline(image, trajectory, seed=0, steps=2, initial_noise="gaussian"))
+
+
 def test_requirements_and_fingerprint(checkpoints: dict[str, Path], tmp_path: Path) -> None:
     assert METHODS.get("animatediff").requirements.uses_camera is False
     assert METHODS.get("cameractrl").requirements.weights == ("baseline-cameractrl",)
@@ -54,6 +65,8 @@ def test_requirements_and_fingerprint(checkpoints: dict[str, Path], tmp_path: Pa
     fingerprint = METHODS.get("cameractrl")(checkpoints["cameractrl"]).fingerprint()
     assert fingerprint == METHODS.get("cameractrl")(checkpoints["cameractrl"]).fingerprint()
     assert fingerprint != METHODS.get("cameractrl")(checkpoints["cameractrl"], steps=10).fingerprint()
+    from_noise = METHODS.get("cameractrl")(checkpoints["cameractrl"], initial_noise="gaussian")
+    assert fingerprint != from_noise.fingerprint()
     model, _ = tiny_model("cameractrl", seed=9)
     other = model.save_pretrained(tmp_path / "other")
     assert fingerprint != METHODS.get("cameractrl")(other).fingerprint()

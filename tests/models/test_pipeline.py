@@ -10,7 +10,12 @@ from diffusers import EulerDiscreteScheduler
 from motionflow.camera.poses import rotation_about_axis
 from motionflow.errors import FrameCountError
 from motionflow.models import trajectory_plucker
-from motionflow.pipeline import MotionFlowPipeline, combine_guidance, guidance_variants
+from motionflow.pipeline import (
+    MotionFlowPipeline,
+    combine_guidance,
+    guidance_variants,
+    initial_latents,
+)
 
 from .helpers import orbit_trajectory, randomize_new_modules, tiny_model
 
@@ -49,6 +54,47 @@ def test_generation_size_and_any_scheduler(pipeline, reference_image) -> None:
     euler = MotionFlowPipeline(pipeline.model, EulerDiscreteScheduler.from_config(pipeline.scheduler.config))
     video = euler(reference_image, orbit_trajectory(frames=2), seed=0, steps=2, height=32, width=48)
     assert video.shape == (2, 32, 48, 3)
+
+
+def test_initial_latents_noise_the_reference_to_the_first_step(pipeline) -> None:
+    """ "reference": the forward process q(x_t | reference latent) at the first sampling timestep, for
+    DDIM (sqrt(alpha_bar) x0 + sqrt(1 - alpha_bar) eps) and for a sigma-parameterised scheduler (x0 +
+    sigma eps); "gaussian": the noise alone."""
+    noise = torch.randn(2, 4, 3, 5, 6, generator=torch.Generator().manual_seed(0))
+    reference = torch.randn(2, 4, 5, 6, generator=torch.Generator().manual_seed(1))
+    ddim = pipeline.scheduler
+    ddim.set_timesteps(25)
+    alpha_bar = ddim.alphas_cumprod[961]
+    expected = alpha_bar.sqrt() * reference[:, :, None] + (1 - alpha_bar).sqrt() * noise
+    torch.testing.assert_close(initial_latents(noise, reference, ddim, "reference"), expected)
+    assert abs(alpha_bar.sqrt().item() - 0.05) < 0.001  # the signal left at t = 961 (docstring)
+    torch.testing.assert_close(initial_latents(noise, reference, ddim, "gaussian"), noise)
+
+    euler = EulerDiscreteScheduler.from_config(ddim.config)
+    euler.set_timesteps(25)
+    sigma = euler.sigmas[0]
+    expected = reference[:, :, None] + sigma * noise
+    torch.testing.assert_close(initial_latents(noise, reference, euler, "reference"), expected)
+    torch.testing.assert_close(
+        initial_latents(noise, reference, euler, "gaussian"), noise * euler.init_noise_sigma
+    )
+    with pytest.raises(ValueError, match="reference, gaussian"):
+        initial_latents(noise, reference, ddim, "uniform")
+
+
+def test_initial_noise_choice_reaches_the_video(pipeline, reference_image) -> None:
+    trajectory = orbit_trajectory(frames=3)
+    from_reference = pipeline(reference_image, trajectory, seed=5, steps=2)
+    assert np.array_equal(
+        from_reference, pipeline(reference_image, trajectory, seed=5, steps=2, initial_noise="reference")
+    )
+    from_noise = pipeline(reference_image, trajectory, seed=5, steps=2, initial_noise="gaussian")
+    assert not np.array_equal(from_reference, from_noise)
+    batch = pipeline([reference_image, reference_image[::-1]], [trajectory, trajectory], seed=[5, 6], steps=2)
+    assert np.abs(batch[0].astype(int) - from_reference).max() <= 1
+    assert (
+        np.abs(batch[1].astype(int) - pipeline(reference_image[::-1], trajectory, seed=6, steps=2)).max() <= 1
+    )
 
 
 def test_world_frame_and_intrinsics_scale_do_not_matter() -> None:

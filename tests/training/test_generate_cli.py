@@ -67,6 +67,27 @@ def test_an_option_the_method_does_not_take_is_refused(tmp_path):
     assert "--steps" in result.output
 
 
+def test_initial_noise_is_a_choice(tmp_path):
+    image, path, _ = _inputs(tmp_path)
+    out = tmp_path / "out"
+    arguments = [
+        "generate",
+        "--image",
+        str(image),
+        "--trajectory",
+        str(path),
+        "--steps",
+        "1",
+        "--out",
+        str(out),
+    ]
+    refused = runner.invoke(app, [*arguments, "--initial-noise", "uniform"])
+    assert refused.exit_code == 2 and "reference, gaussian" in refused.output
+    assert not out.exists()
+    assert runner.invoke(app, [*arguments, "--initial-noise", "gaussian"]).exit_code == 0
+    assert read_video(out / "reference" / "video.mp4").shape == (4, 48, 64, 3)
+
+
 def test_image_and_dataset_are_exclusive(tmp_path):
     image, path, _ = _inputs(tmp_path)
     result = runner.invoke(
