@@ -6,6 +6,7 @@ image and camera conditions, `motionflow.pipeline`), with the camera input each 
 
 from __future__ import annotations
 
+from dataclasses import asdict, astuple
 from pathlib import Path
 from typing import ClassVar
 
@@ -28,6 +29,7 @@ from motionflow.pipeline import (
     DEFAULT_INITIAL_NOISE,
     DEFAULT_STEPS,
     InitialNoise,
+    SamplingOptions,
     denoise,
     guidance_variants,
     initial_latents,
@@ -150,9 +152,7 @@ class BaselineCheckpointMethod(Method):
         device: str = "cpu",
     ):
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).expanduser()
-        self.steps = steps
-        self.guidance_scale = guidance_scale
-        self.initial_noise = initial_noise
+        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise)
         self.device = device
         self._pipeline: BaselinePipeline | None = None
         self._fingerprint: str | None = None
@@ -194,9 +194,7 @@ class BaselineCheckpointMethod(Method):
                 self.name,
                 (folder / CONFIG_NAME).read_text(),
                 checkpoint_weights_hash(folder),
-                self.steps,
-                self.guidance_scale,
-                self.initial_noise,
+                *astuple(self.sampling),
             )
         return self._fingerprint
 
@@ -215,8 +213,6 @@ class BaselineCheckpointMethod(Method):
             reference_image,
             trajectory,
             seed=seed,
-            steps=self.steps,
-            guidance_scale=self.guidance_scale,
-            initial_noise=self.initial_noise,
+            **asdict(self.sampling),
         )
         return np.stack([fit_reference(frame, trajectory.image_size) for frame in video])

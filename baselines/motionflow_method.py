@@ -6,6 +6,7 @@ ablations are registered here."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, astuple
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from motionflow.pipeline import (
     DEFAULT_STEPS,
     InitialNoise,
     MotionFlowPipeline,
+    SamplingOptions,
 )
 from motionflow.utils.io import content_hash
 
@@ -54,9 +56,7 @@ class MotionFlowMethod(Method):
         device: str | None = None,
     ):
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-        self.steps = steps
-        self.guidance_scale = guidance_scale
-        self.initial_noise = initial_noise
+        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._pipeline: MotionFlowPipeline | None = None
         self._weights_hash: str | None = None
@@ -73,9 +73,7 @@ class MotionFlowMethod(Method):
     def fingerprint(self) -> str:
         if self._weights_hash is None:
             self._weights_hash = checkpoint_weights_hash(self.folder())
-        return content_hash(
-            self.name, self._weights_hash, self.steps, self.guidance_scale, self.initial_noise
-        )
+        return content_hash(self.name, self._weights_hash, *astuple(self.sampling))
 
     def pipeline(self) -> MotionFlowPipeline:
         if self._pipeline is None:
@@ -92,9 +90,7 @@ class MotionFlowMethod(Method):
             reference_image,
             trajectory,
             seed=seed,
-            steps=self.steps,
-            guidance_scale=self.guidance_scale,
-            initial_noise=self.initial_noise,
+            **asdict(self.sampling),
             height=height,
             width=width,
         )

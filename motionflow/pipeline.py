@@ -33,6 +33,16 @@ INITIAL_NOISE_CHOICES: tuple[str, ...] = get_args(InitialNoise)
 DEFAULT_INITIAL_NOISE: InitialNoise = "reference"
 
 
+@dataclass(frozen=True)
+class SamplingOptions:
+    """The sampler settings a method holds and its videos depend on (part of its fingerprint); the
+    keyword arguments of both pipelines' `__call__`."""
+
+    steps: int = DEFAULT_STEPS
+    guidance_scale: float = DEFAULT_GUIDANCE
+    initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE
+
+
 def noise_schedule_config() -> dict[str, Any]:
     """The noise schedule MotionFlow is trained and sampled with (AnimateDiff's: linear betas
     0.00085 -> 0.012 over 1000 steps, epsilon prediction). Training builds its DDPMScheduler from it."""

@@ -110,7 +110,7 @@ def main() -> None:
     method.generate(reference.frames[0], reference.trajectory, 16, seed=0)
     print(
         f"bundled motionflow: {time.perf_counter() - started:.1f} s per 16-frame video "
-        f"({method.steps} DDIM steps, guidance {method.guidance_scale}, 256x256 output)"
+        f"({method.sampling.steps} DDIM steps, guidance {method.sampling.guidance_scale}, 256x256 output)"
     )
 
 
