@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from rich.console import Console
-from rich.table import Table
 
+from bench.console_table import print_table
 from motionflow.checkpoints import bundled_checkpoints, checkpoint_path
 from motionflow.training.condition_use import held_out_batch, measure_condition_use
 from motionflow.training.config import trained_method
@@ -48,10 +47,7 @@ def main() -> None:
             name = folder.name if folder.name != "model" else folder.parent.name
             rows.append({"checkpoint": name} | vars(result) | {"loss_gap": result.loss_gap})
     table = pd.DataFrame(rows)
-    console_table = Table(*table.columns)
-    for row in table.itertuples(index=False):
-        console_table.add_row(*(f"{value:.4f}" if isinstance(value, float) else str(value) for value in row))
-    Console(width=max(Console().width, 140)).print(console_table)
+    print_table(table)
     if args.csv is not None:
         table.to_csv(args.csv, index=False)
 

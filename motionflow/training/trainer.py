@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -191,8 +192,12 @@ class Trainer:
             torch.set_num_threads(config.optim.cpu_threads)
         self.show_progress = progress and self.accelerator.is_main_process
         self.model_config = model_config_for(config)
-        self.items: ClipItems = build_training_items(config.data, config.seed, progress=self.show_progress)
         self.scheduler = training_scheduler()
+
+    @cached_property
+    def items(self) -> ClipItems:
+        """The training clips, built (and cached to disk) when a phase first needs them."""
+        return build_training_items(self.config.data, self.config.seed, progress=self.show_progress)
 
     # ------------------------------------------------------------------ run directory
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
+from motionflow.training import Trainer
 from motionflow.training.config import TrainingConfig
 
 TINY_MODEL = dict(
@@ -31,3 +34,11 @@ def tiny_training_config(phases: list[dict[str, Any]], **sections: Any) -> Train
     for key, value in sections.items():
         values[key] = {**values.get(key, {}), **value}
     return TrainingConfig.from_dict(values)
+
+
+def tiny_trainee(method: str = "motionflow") -> torch.nn.Module:
+    """`method` fresh on a random tiny backbone, as a trainer's first phase starts it."""
+    config = tiny_training_config(
+        [{"name": "stage2", "steps": 1, "learning_rate": 1e-3}], model={"method": method}
+    )
+    return Trainer(config, "unused", progress=False).start_model(0)

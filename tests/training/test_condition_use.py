@@ -1,9 +1,8 @@
 import pytest
 import torch
 
-from motionflow.training import Trainer
 from motionflow.training.condition_use import held_out_batch, measure_condition_use
-from tests.training.helpers import tiny_training_config
+from tests.training.helpers import tiny_trainee
 
 
 @pytest.fixture(scope="module")
@@ -11,19 +10,12 @@ def batch():
     return held_out_batch(num_clips=2, image_size=(32, 32), num_frames=4)
 
 
-def tiny_model(method: str = "motionflow") -> torch.nn.Module:
-    config = tiny_training_config(
-        [{"name": "stage2", "steps": 1, "learning_rate": 1e-3}], model={"method": method}
-    )
-    return Trainer(config, "unused", progress=False).start_model(0)
-
-
 def by_condition(rows, condition):
     return [row for row in rows if row.condition == condition]
 
 
 def test_a_fresh_model_ignores_the_camera_until_its_zero_initialised_projections_move(batch):
-    model = tiny_model()
+    model = tiny_trainee()
     fresh = measure_condition_use(model, batch, timesteps=(500,))
     camera = by_condition(fresh, "camera")
     assert camera[0].prediction_change == 0 and camera[0].loss_own == camera[0].loss_other
@@ -38,7 +30,7 @@ def test_a_fresh_model_ignores_the_camera_until_its_zero_initialised_projections
 
 def test_the_reference_image_is_measured_for_every_model_and_the_camera_only_where_there_is_one(batch):
     for method, conditions in (("motionflow", ["image", "camera"]), ("animatediff", ["image"])):
-        rows = measure_condition_use(tiny_model(method), batch, timesteps=(500,))
+        rows = measure_condition_use(tiny_trainee(method), batch, timesteps=(500,))
         assert [row.condition for row in rows] == conditions
         image = by_condition(rows, "image")[0]
         assert image.prediction_change > 1e-4 and image.loss_own != image.loss_other != image.loss_dropped
@@ -48,4 +40,4 @@ def test_the_reference_image_is_measured_for_every_model_and_the_camera_only_whe
 def test_a_single_clip_is_refused(batch):
     single = {key: value[:1] for key, value in batch.items()}
     with pytest.raises(ValueError, match="two clips"):
-        measure_condition_use(tiny_model(), single)
+        measure_condition_use(tiny_trainee(), single)
