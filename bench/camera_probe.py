@@ -15,11 +15,10 @@ import argparse
 import time
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from bench.condition_use import checkpoint_method
-from bench.console_table import print_table
+from bench.console_table import print_and_save
 from motionflow.models.video_denoiser import VideoDenoiser
 from motionflow.training import Trainer
 from motionflow.training.camera_probe import probe_camera_learning, shared_reference_batch
@@ -78,10 +77,7 @@ def main() -> None:
                     }
                 )
         print(f"{name}: {args.steps} steps in {seconds:.0f} s")
-    table = pd.DataFrame(rows)
-    print_table(table)
-    if args.csv is not None:
-        table.to_csv(args.csv, index=False)
+    print_and_save(rows, args.csv)
 
 
 if __name__ == "__main__":

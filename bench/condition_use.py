@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import pandas as pd
 import torch
 
-from bench.console_table import print_table
+from bench.console_table import print_and_save
 from motionflow.checkpoints import bundled_checkpoints, checkpoint_path
 from motionflow.training.condition_use import held_out_batch, measure_condition_use
 from motionflow.training.config import trained_method
@@ -27,6 +26,11 @@ def checkpoint_method(folder: Path) -> str:
         return trained_method(folder)
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from None
+
+
+def checkpoint_label(folder: Path) -> str:
+    """A checkpoint's name: its folder's, or its run's for a run's `model` folder."""
+    return folder.name if folder.name != "model" else folder.parent.name
 
 
 def main() -> None:
@@ -44,12 +48,10 @@ def main() -> None:
     for folder in folders:
         model = load_trainee(checkpoint_method(folder), folder).to(args.device)
         for result in measure_condition_use(model, batch):
-            name = folder.name if folder.name != "model" else folder.parent.name
-            rows.append({"checkpoint": name} | vars(result) | {"loss_gap": result.loss_gap})
-    table = pd.DataFrame(rows)
-    print_table(table)
-    if args.csv is not None:
-        table.to_csv(args.csv, index=False)
+            rows.append(
+                {"checkpoint": checkpoint_label(folder)} | vars(result) | {"loss_gap": result.loss_gap}
+            )
+    print_and_save(rows, args.csv)
 
 
 if __name__ == "__main__":
