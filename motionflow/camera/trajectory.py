@@ -57,6 +57,16 @@ class Trajectory:
         """The same trajectory with frame 0 at the identity."""
         return replace(self, c2w=relative_to_first(self.c2w))
 
+    def mirrored_motion(self, flip_x: bool = False, flip_z: bool = False) -> Trajectory:
+        """The same first camera, moving as this trajectory mirrored in the first camera's frame:
+        left-right (`flip_x`) and / or forward-backward (`flip_z`). Each motion relative to frame 0,
+        M_f = C_0^-1 C_f, becomes S M_f S with S = diag(+-1, 1, +-1, 1): still a rigid motion (det S R S
+        = det R), with the x / z part of its translation negated and its rotation reflected to match."""
+        mirror = np.diag([-1.0 if flip_x else 1.0, 1.0, -1.0 if flip_z else 1.0, 1.0])
+        first = self.c2w[0]
+        motions = np.linalg.inv(first) @ self.c2w
+        return replace(self, c2w=first @ (mirror @ motions @ mirror))
+
     def resized(self, image_size: tuple[int, int], mode: ResizeMode = "squash") -> Trajectory:
         """The same cameras with K for frames resized (mode "squash") or centre-cropped and resized
         (mode "crop") to `image_size` (H, W); see :func:`resize_intrinsics`."""

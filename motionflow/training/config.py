@@ -85,6 +85,10 @@ class ModelSettings:
         return factory(**overrides)
 
 
+MOTION_MIRRORS: tuple[tuple[bool, bool], ...] = ((False, False), (True, False), (False, True), (True, True))
+"""(flip_x, flip_z) of `DataSettings.motion_variants` 0 to 3."""
+
+
 @dataclass(frozen=True)
 class DataSettings:
     """Where clips come from and how they are sampled.
@@ -114,6 +118,11 @@ class DataSettings:
     so a few suffice where `num_workers` processes filled the cache."""
     cache: str = ""
     """A folder for the clip cache (motionflow.training.data.CachedClipItems); empty: no cache."""
+    motion_variants: int = 1
+    """Synthetic source: clips per scene, start frame and sampling, 1 to 4. Variant k replays the sampled
+    camera motion unchanged (k = 0), mirrored left-right (1), forward-backward (2) or both (3), from the
+    same first camera: the clips share their reference image, so only the cameras tell their motion
+    apart (`Trajectory.mirrored_motion`). num_clips counts every variant."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "image_size", tuple(int(value) for value in self.image_size))
@@ -125,6 +134,10 @@ class DataSettings:
             raise ValueError("data source 'folder' needs data.root")
         if self.num_frames < 2:
             raise ValueError(f"data.num_frames must be at least 2, got {self.num_frames}")
+        if not 1 <= self.motion_variants <= len(MOTION_MIRRORS):
+            raise ValueError(
+                f"data.motion_variants must be 1 to {len(MOTION_MIRRORS)}, got {self.motion_variants}"
+            )
 
 
 LossWeighting = Literal["none", "min_snr", "v"]

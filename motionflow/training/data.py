@@ -34,7 +34,7 @@ from motionflow.data.datasets import open_dataset
 from motionflow.data.synthetic import PATH_KINDS, SCENE_KINDS, render_views, synthetic_setup
 from motionflow.errors import MotionFlowError
 from motionflow.models.inputs import CAMERA_INPUT_KINDS, relative_cameras
-from motionflow.training.config import DataSettings
+from motionflow.training.config import MOTION_MIRRORS, DataSettings
 from motionflow.utils.io import atomic_write_json, content_hash
 from motionflow.utils.processes import empty_main_module
 
@@ -134,7 +134,8 @@ class ClipItems(Dataset):
 
 
 class SyntheticClipItems(ClipItems):
-    """Synthetic clip i: scene, path and sampling drawn from (seed, i); the scene's seed is seed_offset + i."""
+    """Synthetic clip i of scene s = i // motion_variants: scene, path and sampling drawn from (seed, s);
+    the scene's seed is seed_offset + s."""
 
     def __init__(self, settings: DataSettings, seed: int):
         super().__init__(settings, seed)
@@ -151,8 +152,14 @@ class SyntheticClipItems(ClipItems):
     def __len__(self) -> int:
         return self.settings.num_clips
 
+    def scene_and_variant(self, index: int) -> tuple[int, int]:
+        """Clip `index` -> (the scene's index, its motion variant)."""
+        return divmod(index, self.settings.motion_variants)
+
     def choice(self, index: int) -> tuple[str, str, str, np.random.Generator]:
-        rng = self.rng(index)
+        """Scene kind, path kind, sampling and the generator that samples the frames: shared by the
+        motion variants of a scene."""
+        rng = self.rng(self.scene_and_variant(index)[0])
         scene = self.settings.scenes[int(rng.integers(len(self.settings.scenes)))]
         path = self.paths[int(rng.choice(len(self.paths), p=self.path_probabilities))]
         sampling = self.settings.sampling[int(rng.integers(len(self.settings.sampling)))]
@@ -160,19 +167,24 @@ class SyntheticClipItems(ClipItems):
 
     def clip_name(self, index: int) -> str:
         scene, path, _, _ = self.choice(index)
-        return f"{scene}-{path}-{self.settings.seed_offset + index}"
+        scene_index, variant = self.scene_and_variant(index)
+        name = f"{scene}-{path}-{self.settings.seed_offset + scene_index}"
+        return f"{name}-mirror{variant}" if variant else name
 
     def clip(self, index: int) -> tuple[np.ndarray, Trajectory]:
         scene, path, sampling, rng = self.choice(index)
+        scene_index, variant = self.scene_and_variant(index)
         size = self.settings.image_size
         source_frames = max(
             self.settings.source_frames, frames_needed(self.settings.num_frames, BASIC_STRIDE)
         )
         try:
             scene_model, source = synthetic_setup(
-                scene, path, source_frames, size, self.settings.seed_offset + index
+                scene, path, source_frames, size, self.settings.seed_offset + scene_index
             )
             trajectory = sample_frames(source, sampling, self.settings.num_frames, rng)
+            if variant:
+                trajectory = trajectory.mirrored_motion(*MOTION_MIRRORS[variant])
             frames = render_views(scene_model, trajectory).frames
         except MotionFlowError as error:
             raise UnusableClip(self.clip_name(index), str(error)) from error

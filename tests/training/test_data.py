@@ -190,3 +190,30 @@ def test_unusable_clips_stay_skipped_in_the_cache_with_their_names(re10k_folder,
     with pytest.warns(UserWarning, match=rf"{names[0]}.*"):
         item = items[0]
     torch.testing.assert_close(item["frames"], FolderClipItems(settings, seed=0)[2]["frames"])
+
+
+def test_motion_variants_share_the_reference_frame_and_differ_in_their_cameras():
+    settings = DataSettings(
+        image_size=(32, 32), num_frames=4, source_frames=40, num_workers=0, motion_variants=4
+    )
+    items = SyntheticClipItems(settings, seed=1)
+    variants = [items[index] for index in range(4, 8)]
+    names = [items.clip_name(index) for index in range(4, 8)]
+    assert names[0].endswith("-1001") and [name.removeprefix(names[0]) for name in names] == [
+        "",
+        "-mirror1",
+        "-mirror2",
+        "-mirror3",
+    ]
+    assert all(torch.equal(variant["frames"][0], variants[0]["frames"][0]) for variant in variants)
+    last = torch.stack([variant["c2w"][-1, :3, 3] for variant in variants])
+    signs = torch.tensor([[1, 1, 1], [-1, 1, 1], [1, 1, -1], [-1, 1, -1]], dtype=last.dtype)
+    torch.testing.assert_close(last, last[0] * signs, rtol=1e-4, atol=1e-5)
+    assert not torch.equal(variants[0]["frames"][-1], variants[3]["frames"][-1])
+    assert items.clip_name(4) != SyntheticClipItems(replace(settings, motion_variants=1), seed=1).clip_name(4)
+
+
+def test_motion_variants_are_one_to_four():
+    for value in (0, 5):
+        with pytest.raises(ValueError, match="motion_variants must be 1 to 4"):
+            DataSettings(motion_variants=value)
