@@ -138,6 +138,10 @@ class DataSettings:
             raise ValueError(
                 f"data.motion_variants must be 1 to {len(MOTION_MIRRORS)}, got {self.motion_variants}"
             )
+        if self.source == "folder" and self.motion_variants != 1:
+            raise ValueError(
+                "data.motion_variants needs the synthetic source (it renders the mirrored motions)"
+            )
 
 
 LossWeighting = Literal["none", "min_snr", "v"]

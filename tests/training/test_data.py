@@ -217,3 +217,5 @@ def test_motion_variants_are_one_to_four():
     for value in (0, 5):
         with pytest.raises(ValueError, match="motion_variants must be 1 to 4"):
             DataSettings(motion_variants=value)
+    with pytest.raises(ValueError, match="synthetic source"):
+        DataSettings(source="folder", root="clips", motion_variants=2)
