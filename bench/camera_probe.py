@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from bench.condition_use import checkpoint_method
+from bench.condition_use import checkpoint_label, checkpoint_method
 from bench.console_table import print_and_save
 from motionflow.models.video_denoiser import VideoDenoiser
 from motionflow.training import Trainer
@@ -28,11 +28,7 @@ from motionflow.training.models import load_trainee
 
 def probed_models(folders: list[Path], configs: list[str]) -> list[tuple[str, VideoDenoiser]]:
     models = [
-        (
-            folder.name if folder.name != "model" else folder.parent.name,
-            load_trainee(checkpoint_method(folder), folder),
-        )
-        for folder in folders
+        (checkpoint_label(folder), load_trainee(checkpoint_method(folder), folder)) for folder in folders
     ]
     for name in configs:
         config = load_training_config(name)

@@ -77,7 +77,8 @@ def probe_camera_learning(
     parameters = trainee.set_trainable_stage(2)
     optimizer = torch.optim.Adam(parameters, lr=learning_rate)
     scheduler = training_scheduler()
-    device = next(trainee.parameters()).device
+    frames, cameras = batch_inputs(batch, trainee.device, trainee.camera_input_kind)
+    latents = trainee.encode_video(frames)  # the codec is frozen: the same latents at every step
     points = []
     for step in range(steps + 1):
         if step % measure_every == 0 or step == steps:
@@ -97,10 +98,9 @@ def probe_camera_learning(
         if step == steps:
             break
         trainee.train()
-        frames, cameras = batch_inputs(batch, device, trainee.camera_input_kind)
         loss = epsilon_loss(
             trainee,
-            trainee.encode_video(frames),
+            latents,
             frames[:, 0],
             cameras,
             scheduler,
