@@ -108,13 +108,17 @@ def phase_rows(run: Path) -> list[dict[str, Any]]:
 
 
 def bundle_run(run: Path, target: Path, shared: Path) -> None:
-    """The run's model as a compact bundled folder, with the run's settings, losses, summary and curve."""
+    """The run's model as a compact bundled folder, with the run's settings, losses, validation (when it
+    validated), summary and curve."""
     from motionflow.checkpoints.bundle import bundle_checkpoint
     from motionflow.training.plots import plot_training_curve
+    from motionflow.training.trainer import VALIDATION_FILE
 
     bundle_checkpoint(run / "model", target, shared)
     for name in RUN_RECORDS:
         shutil.copy2(run / name, target / name)
+    if (run / VALIDATION_FILE).is_file():
+        shutil.copy2(run / VALIDATION_FILE, target / VALIDATION_FILE)
     plot_training_curve(
         run, target / "training_curve.png", title=f"{run.name}: stages 1 and 2 on the small base"
     )

@@ -8,20 +8,23 @@ condition's path is not learnt yet" from "the generator is weak" before any vide
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import default_collate
 
-from motionflow.training.config import DataSettings
-from motionflow.training.data import SyntheticClipItems, batch_inputs
+from motionflow.training.config import DIAGNOSTIC_TIMESTEPS, HELD_OUT_SEED_OFFSET, DataSettings
+from motionflow.training.data import (
+    ClipItems,
+    FolderClipItems,
+    SyntheticClipItems,
+    UnusableClip,
+    batch_inputs,
+)
 from motionflow.training.losses import training_scheduler
-
-DIAGNOSTIC_TIMESTEPS = (200, 500, 800)
-HELD_OUT_SEED_OFFSET = 500
-"""Scene seeds 500 on: below the training clips' 1000, apart from the evaluation suites' lowest seeds."""
 
 
 @dataclass(frozen=True)
@@ -45,15 +48,32 @@ class ConditionUse:
 
 def held_out_batch(num_clips: int, image_size: tuple[int, int], num_frames: int, seed: int = 0) -> dict:
     """A collated batch of synthetic clips no training run sees."""
-    settings = DataSettings(
-        image_size=image_size,
-        num_frames=num_frames,
-        seed_offset=HELD_OUT_SEED_OFFSET,
-        num_clips=num_clips,
-        num_workers=0,
-    )
-    items = SyntheticClipItems(settings, seed=seed)
-    return default_collate([items[index] for index in range(num_clips)])
+    return validation_batch(DataSettings(image_size=image_size, num_frames=num_frames), num_clips, seed)
+
+
+def validation_batch(data: DataSettings, num_clips: int, seed: int = 0, split: str = "test") -> dict:
+    """Up to `num_clips` held-out clips like those `data` trains on, collated: synthetic scenes from
+    HELD_OUT_SEED_OFFSET on (with the motion as sampled), or the first clips of a dataset folder's `split`."""
+    settings = replace(data, num_workers=0, cache="")
+    items: ClipItems
+    if data.source == "synthetic":
+        settings = replace(settings, seed_offset=HELD_OUT_SEED_OFFSET, num_clips=num_clips, motion_variants=1)
+        items = SyntheticClipItems(settings, seed=seed)
+    else:
+        items = FolderClipItems(replace(settings, split=split), seed=seed)
+    usable = []
+    for index in range(len(items)):
+        if len(usable) == num_clips:
+            break
+        try:
+            usable.append(items.item(index))
+        except UnusableClip as error:
+            warnings.warn(f"validation: skipping {error}", stacklevel=2)
+    if len(usable) < 2:
+        raise ValueError(
+            f"{data.root}: split {split!r} has {len(usable)} usable clip(s); validation needs two or more"
+        )
+    return default_collate(usable)
 
 
 @torch.no_grad()

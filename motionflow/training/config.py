@@ -25,6 +25,11 @@ STAND_IN_PHASES = ("autoencoder", "pretrain")
 TRAINING_CONFIG_FILE = "training_config.json"
 """Where a run (and each bundled checkpoint) records every setting it was trained with."""
 CONFIG_SUFFIXES = (".toml", ".json")
+DIAGNOSTIC_TIMESTEPS = (200, 500, 800)
+"""Timesteps at which the condition-use diagnostics noise held-out clips."""
+HELD_OUT_SEED_OFFSET = 500
+"""Synthetic scene seeds of held-out clips: 500 on, below the training clips' default 1000 and apart from
+the evaluation suites' lowest seeds."""
 CONFIGS_FOLDER = "configs"
 
 
@@ -185,6 +190,30 @@ class OptimSettings:
 
 
 @dataclass(frozen=True)
+class ValidationSettings:
+    """Held-out checks while the diffusion phases train: every `every` optimizer steps (0: never) and at
+    each phase's end, `motionflow.training.condition_use` on `clips` clips no training step sees (synthetic
+    source: scenes from HELD_OUT_SEED_OFFSET on; a dataset folder: its `split`), written to validation.csv:
+    the held-out epsilon loss and how much it rises under another clip's reference image and cameras."""
+
+    every: int = 0
+    clips: int = 4
+    split: str = "test"
+    timesteps: tuple[int, ...] = DIAGNOSTIC_TIMESTEPS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timesteps", tuple(int(value) for value in self.timesteps))
+        if self.every < 0 or self.clips < 2:
+            raise ValueError(
+                "validation.every must be >= 0 and validation.clips >= 2 (one's conditions are tried on another)"
+            )
+        if not self.timesteps or not all(0 <= value < 1000 for value in self.timesteps):
+            raise ValueError(
+                f"validation.timesteps must be training timesteps 0-999, got {list(self.timesteps)}"
+            )
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     name: str
     seed: int
@@ -192,6 +221,7 @@ class TrainingConfig:
     model: ModelSettings = field(default_factory=ModelSettings)
     data: DataSettings = field(default_factory=DataSettings)
     optim: OptimSettings = field(default_factory=OptimSettings)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
 
     def __post_init__(self) -> None:
         names = [phase.name for phase in self.phases]
@@ -212,6 +242,16 @@ class TrainingConfig:
             raise ValueError(
                 "the autoencoder phase needs a VAE latent codec (model.overrides.latent_codec = 'vae')"
             )
+        data, validation = self.data, self.validation
+        training_scenes = -(-data.num_clips // data.motion_variants)
+        overlap = max(data.seed_offset, HELD_OUT_SEED_OFFSET) < min(
+            data.seed_offset + training_scenes, HELD_OUT_SEED_OFFSET + validation.clips
+        )
+        if validation.every and data.source == "synthetic" and overlap:
+            raise ValueError(
+                f"validation scenes {HELD_OUT_SEED_OFFSET}-{HELD_OUT_SEED_OFFSET + validation.clips - 1} are "
+                f"training scenes (data.seed_offset {data.seed_offset}): move data.seed_offset"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))
@@ -223,7 +263,12 @@ class TrainingConfig:
         phases = tuple(_build(PhaseConfig, item, "phase") for item in values.pop("phases", ()))
         sections = {
             key: _build(kind, values.pop(key), key)
-            for key, kind in (("model", ModelSettings), ("data", DataSettings), ("optim", OptimSettings))
+            for key, kind in (
+                ("model", ModelSettings),
+                ("data", DataSettings),
+                ("optim", OptimSettings),
+                ("validation", ValidationSettings),
+            )
             if key in values
         }
         return cls(phases=phases, **sections, **values)

@@ -1,5 +1,6 @@
-"""The training curve of a run as a picture: loss per step of every phase, raw and smoothed
-(the autoencoder phase logs its reconstruction loss, the others the epsilon loss of Eq. 2)."""
+"""The training curve of a run as a picture: loss per step of every phase, raw and smoothed (the
+autoencoder phase logs its reconstruction loss, the others the epsilon loss of Eq. 2), and, for a run
+that validated, the held-out loss and how much it rises under another clip's reference image / cameras."""
 
 from __future__ import annotations
 
@@ -8,41 +9,81 @@ from pathlib import Path
 
 import numpy as np
 
-from motionflow.training.trainer import LOSSES_FILE
+from motionflow.training.trainer import LOSSES_FILE, VALIDATION_FILE
 from motionflow.utils.io import atomic_path
 
 SMOOTHING_WINDOW = 25
 
 
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _mean_by_step(rows: list[dict[str, str]], column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and the mean of `column` over the rows (timesteps) of each step."""
+    steps = sorted({int(row["step"]) for row in rows})
+    means = [np.mean([float(row[column]) for row in rows if int(row["step"]) == step]) for step in steps]
+    return np.array(steps), np.array(means)
+
+
 def plot_training_curve(run_directory: str | Path, path: str | Path, title: str = "") -> Path:
-    """Writes a PNG of OUT/losses.csv: the phases one after another on a shared step axis."""
+    """Writes a PNG of OUT/losses.csv (and OUT/validation.csv when there is one): the phases one after
+    another on a shared step axis."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    with (Path(run_directory) / LOSSES_FILE).open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    run_directory = Path(run_directory)
+    rows = _read_rows(run_directory / LOSSES_FILE)
     if not rows:
         raise ValueError(f"{run_directory}: {LOSSES_FILE} has no steps")
+    validation_path = run_directory / VALIDATION_FILE
+    validation = _read_rows(validation_path) if validation_path.is_file() else []
     phases = list(dict.fromkeys(row["phase"] for row in rows))
-    figure, axis = pyplot.subplots(figsize=(8, 4), dpi=110)
+    panels = 2 if validation else 1
+    figure, axes = pyplot.subplots(panels, 1, figsize=(8, 4 * panels), dpi=110, sharex=True, squeeze=False)
+    loss_axis = axes[0, 0]
     offset = 0
     for phase in phases:
         losses = np.array([float(row["loss"]) for row in rows if row["phase"] == phase])
         steps = offset + np.arange(1, len(losses) + 1)
-        line = axis.plot(steps, losses, alpha=0.25, linewidth=0.8)[0]
+        line = loss_axis.plot(steps, losses, alpha=0.25, linewidth=0.8)[0]
         window = min(SMOOTHING_WINDOW, len(losses))
         smoothed = np.convolve(losses, np.ones(window) / window, mode="valid")
-        axis.plot(
-            steps[window - 1 :], smoothed, color=line.get_color(), label=f"{phase} ({len(losses)} steps)"
-        )
+        color = line.get_color()
+        loss_axis.plot(steps[window - 1 :], smoothed, color=color, label=f"{phase} ({len(losses)} steps)")
+        phase_rows = [row for row in validation if row["phase"] == phase]
+        if phase_rows:
+            held_out_steps, held_out = _mean_by_step(
+                [row for row in phase_rows if row["condition"] == "image"], "loss_own"
+            )
+            loss_axis.plot(
+                offset + held_out_steps, held_out, "o--", color=color, markersize=3, label=f"{phase} held out"
+            )
+            for condition, marker in (("image", "s-"), ("camera", "^-")):
+                condition_rows = [row for row in phase_rows if row["condition"] == condition]
+                if condition_rows:
+                    gap_steps, gaps = _mean_by_step(condition_rows, "loss_gap")
+                    axes[1, 0].plot(
+                        offset + gap_steps,
+                        100 * gaps,
+                        marker,
+                        color=color,
+                        markersize=3,
+                        label=f"{phase}: {condition}",
+                    )
         offset += len(losses)
-    axis.set_xlabel("optimizer step (phases in order)")
-    axis.set_ylabel("loss (autoencoder: L1 + KL; others: epsilon MSE)")
-    axis.set_title(title or f"training curve ({SMOOTHING_WINDOW}-step moving average)")
-    axis.grid(alpha=0.3)
-    axis.legend()
+    axes[-1, 0].set_xlabel("optimizer step (phases in order)")
+    loss_axis.set_ylabel("loss (autoencoder: L1 + KL; others: epsilon MSE)")
+    loss_axis.set_title(title or f"training curve ({SMOOTHING_WINDOW}-step moving average)")
+    if validation:
+        axes[1, 0].set_ylabel("held-out loss rise under another\nclip's condition (%, mean over t)")
+        axes[1, 0].axhline(0.0, color="grey", linewidth=0.8)
+    for axis in axes[:, 0]:
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
     figure.tight_layout()
     path = Path(path)
     with atomic_path(path) as temporary:

@@ -5,6 +5,7 @@ GPUs). A run directory holds everything:
 
     <out>/training_config.json        the settings (a resumed run must have the same)
     <out>/losses.csv                  phase, step, loss, learning_rate, grad_norm, seconds
+    <out>/validation.csv              held-out condition use every `validation.every` steps (when set)
     <out>/summary.json                steps, wall time and last losses per phase, hardware
     <out>/<phase>/checkpoint-<step>/  safetensors model + optimizer + RNG + step (latest few kept)
     <out>/<phase>/model/              the phase's final weights (phase.json marks it complete)
@@ -51,6 +52,7 @@ from motionflow.training.checkpoint import (
     prune_checkpoints,
     save_checkpoint,
 )
+from motionflow.training.condition_use import measure_condition_use, validation_batch
 from motionflow.training.config import (
     PHASE_NAMES,
     STAND_IN_PHASES,
@@ -75,6 +77,18 @@ SUMMARY_FILE = "summary.json"
 MODEL_FOLDER = "model"
 PHASE_MARKER = "phase.json"
 LOSS_COLUMNS = ("phase", "step", "loss", "learning_rate", "grad_norm", "seconds")
+VALIDATION_FILE = "validation.csv"
+VALIDATION_COLUMNS = (
+    "phase",
+    "step",
+    "condition",
+    "timestep",
+    "loss_own",
+    "loss_other",
+    "loss_dropped",
+    "loss_gap",
+    "prediction_change",
+)
 CALIBRATION_CLIPS = 4
 """Clips whose frames set the trained VAE's latent scale."""
 SUMMARY_WINDOW = 50
@@ -120,48 +134,58 @@ def _seeded_components(model_config: MotionFlowConfig, seed: int) -> MotionFlowC
     return MotionFlowComponents.random(model_config)
 
 
-class LossLog:
-    """losses.csv (and TensorBoard scalars when the tensorboard package is installed)."""
+class StepLog:
+    """A CSV file of rows keyed by phase and step (and TensorBoard scalars when the tensorboard package
+    is installed)."""
 
-    def __init__(self, out: Path, keep_until: dict[str, int], write: bool):
+    def __init__(self, path: Path, columns: tuple[str, ...], keep_until: dict[str, int], write: bool):
         """Rows of each phase up to `keep_until[phase]` survive (a resumed run redoes the later ones)."""
-        self.path = out / LOSSES_FILE
-        self.write = write
+        self.path, self.columns, self.write = path, columns, write
         self.writer = None
         if not write:
             return
-        rows = []
-        if self.path.exists():
-            with self.path.open(newline="") as handle:
-                rows = [
-                    row
-                    for row in csv.DictReader(handle)
-                    if row["phase"] in keep_until and int(row["step"]) <= keep_until[row["phase"]]
-                ]
-        lines = [",".join(LOSS_COLUMNS)] + [",".join(row[column] for column in LOSS_COLUMNS) for row in rows]
-        atomic_write_text(self.path, "\n".join(lines) + "\n")
+        rows = [
+            row
+            for row in self.rows()
+            if row["phase"] in keep_until and int(row["step"]) <= keep_until[row["phase"]]
+        ]
+        lines = [",".join(columns)] + [",".join(row[column] for column in columns) for row in rows]
+        atomic_write_text(path, "\n".join(lines) + "\n")
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
             return
-        self.writer = SummaryWriter(str(out / "tensorboard"))
+        self.writer = SummaryWriter(str(path.parent / "tensorboard"), filename_suffix=f".{path.stem}")
 
     def add(
-        self, phase: str, step: int, loss: float, learning_rate: float, grad_norm: float, seconds: float
+        self, phase: str, step: int, scalars: dict[str, float], labels: dict[str, str] | None = None
     ) -> None:
+        """One row: `labels` (text columns) and `scalars`; TensorBoard gets the scalars as
+        <phase>/<label values...>/<name>."""
         if not self.write:
             return
+        labels = labels or {}
+        values = {
+            "phase": phase,
+            "step": str(step),
+            **labels,
+            **{key: f"{value:.6g}" for key, value in scalars.items()},
+        }
         with self.path.open("a") as handle:
-            handle.write(f"{phase},{step},{loss:.6g},{learning_rate:.6g},{grad_norm:.6g},{seconds:.2f}\n")
+            handle.write(",".join(values[column] for column in self.columns) + "\n")
         if self.writer is not None:
-            self.writer.add_scalar(f"{phase}/loss", loss, step)
-            self.writer.add_scalar(f"{phase}/learning_rate", learning_rate, step)
+            prefix = "/".join([phase, *labels.values()])
+            for name, value in scalars.items():
+                self.writer.add_scalar(f"{prefix}/{name}", value, step)
 
-    def read(self, phase: str) -> list[float]:
+    def rows(self) -> list[dict[str, str]]:
         if not self.path.exists():
             return []
         with self.path.open(newline="") as handle:
-            return [float(row["loss"]) for row in csv.DictReader(handle) if row["phase"] == phase]
+            return list(csv.DictReader(handle))
+
+    def read(self, phase: str, column: str) -> list[float]:
+        return [float(row[column]) for row in self.rows() if row["phase"] == phase]
 
 
 @contextmanager
@@ -199,6 +223,11 @@ class Trainer:
         """The training clips, built (and cached to disk) when a phase first needs them."""
         return build_training_items(self.config.data, self.config.seed, progress=self.show_progress)
 
+    @cached_property
+    def validation_batch(self) -> dict:
+        validation = self.config.validation
+        return validation_batch(self.config.data, validation.clips, self.config.seed, validation.split)
+
     # ------------------------------------------------------------------ run directory
 
     def _prepare_output(self) -> None:
@@ -209,7 +238,12 @@ class Trainer:
                 raise TrainingError(
                     f"{self.out} already holds a training run; pass --resume to continue it or choose another --out"
                 )
-            if json.loads(stored.read_text()) != settings:
+            # Read back through the config class: settings added since the run started take their defaults.
+            try:
+                started_with = TrainingConfig.from_dict(json.loads(stored.read_text())).to_dict()
+            except (TypeError, ValueError) as error:
+                raise TrainingError(f"{stored}: not a readable training config ({error})") from None
+            if started_with != settings:
                 raise TrainingError(
                     f"{stored}: the run was started with other settings; cannot resume with these"
                 )
@@ -328,21 +362,29 @@ class Trainer:
         """Runs the phases not complete yet; with `max_steps`, stops (after a checkpoint) once this many
         optimizer steps were done in this call, to be continued with resume."""
         self._prepare_output()
-        log = LossLog(self.out, self._resume_points(), write=self.accelerator.is_main_process)
+        resume_points, write = self._resume_points(), self.accelerator.is_main_process
+        losses = StepLog(self.out / LOSSES_FILE, LOSS_COLUMNS, resume_points, write)
+        validation = (
+            StepLog(self.out / VALIDATION_FILE, VALIDATION_COLUMNS, resume_points, write)
+            if self.config.validation.every
+            else None
+        )
         budget = max_steps
         done = 0
         last_model: nn.Module | None = None
         for index, phase in enumerate(self.config.phases):
             if self._is_complete(phase):
                 continue
-            model, steps = self._run_phase(index, phase, log, None if budget is None else budget - done)
+            model, steps = self._run_phase(
+                index, phase, losses, validation, None if budget is None else budget - done
+            )
             done += steps
             if not self._is_complete(phase):
                 return TrainingResult(self.out, None, done, complete=False)
             last_model = model
         final = self.out / MODEL_FOLDER
         if self.accelerator.is_main_process:
-            self._write_summary(log)
+            self._write_summary(losses)
             if self.config.phases[-1].name not in STAND_IN_PHASES and (
                 last_model is not None or not final.is_dir()
             ):
@@ -355,7 +397,12 @@ class Trainer:
         return load_trainee(self.config.model.method, self._phase_dir(self.config.phases[-1]) / MODEL_FOLDER)
 
     def _run_phase(
-        self, index: int, phase: PhaseConfig, log: LossLog, budget: int | None
+        self,
+        index: int,
+        phase: PhaseConfig,
+        losses: StepLog,
+        validation: StepLog | None,
+        budget: int | None,
     ) -> tuple[nn.Module, int]:
         accelerator, optim = self.accelerator, self.config.optim
         phase_dir = self._phase_dir(phase)
@@ -397,6 +444,9 @@ class Trainer:
             pin_memory=accelerator.device.type == "cuda",
         )
         step, started, steps_done = progress.step, time.monotonic(), 0
+        validates = validation is not None and not isinstance(model, AutoencoderTrainee)
+        if validates and step == 0:
+            self._validate(model, phase, step, validation)
         with _progress_bar(self.show_progress) as bar:
             task = bar.add_task(phase.name, total=phase.steps, completed=step, loss="-")
             for batch in loader:
@@ -407,9 +457,20 @@ class Trainer:
                 step += 1
                 steps_done += 1
                 seconds = progress.seconds + time.monotonic() - started
-                log.add(phase.name, step, loss, learning_rate, grad_norm, seconds)
+                losses.add(
+                    phase.name,
+                    step,
+                    {
+                        "loss": loss,
+                        "learning_rate": learning_rate,
+                        "grad_norm": grad_norm,
+                        "seconds": seconds,
+                    },
+                )
                 bar.update(task, completed=step, loss=f"{loss:.4f}")
                 current = TrainingProgress(step=step, seconds=seconds)
+                if validates and (step % self.config.validation.every == 0 or step == phase.steps):
+                    self._validate(model, phase, step, validation)
                 if step % optim.checkpoint_every == 0 or step == end_step:
                     self._checkpoint(model, optimizer, phase_dir, current)
         if step == phase.steps and accelerator.is_main_process:
@@ -465,11 +526,33 @@ class Trainer:
             prune_checkpoints(phase_dir, self.config.optim.keep_checkpoints)
         self.accelerator.wait_for_everyone()
 
-    def _write_summary(self, log: LossLog) -> None:
+    def _validate(self, model: nn.Module, phase: PhaseConfig, step: int, log: StepLog) -> None:
+        """Condition use on the held-out batch (main process; it draws from its own generator, so the
+        training's random streams and parameters are the same with and without validation)."""
+        if self.accelerator.is_main_process:
+            for row in measure_condition_use(
+                model, self.validation_batch, self.config.validation.timesteps, seed=self.config.seed
+            ):
+                log.add(
+                    phase.name,
+                    step,
+                    {
+                        "loss_own": row.loss_own,
+                        "loss_other": row.loss_other,
+                        "loss_dropped": row.loss_dropped,
+                        "loss_gap": row.loss_gap,
+                        "prediction_change": row.prediction_change,
+                    },
+                    labels={"condition": row.condition, "timestep": str(row.timestep)},
+                )
+            model.train()
+        self.accelerator.wait_for_everyone()
+
+    def _write_summary(self, log: StepLog) -> None:
         phases = {}
         for phase in self.config.phases:
             marker = json.loads((self._phase_dir(phase) / MODEL_FOLDER / PHASE_MARKER).read_text())
-            losses = log.read(phase.name)
+            losses = log.read(phase.name, "loss")
             tail = losses[-SUMMARY_WINDOW:]
             phases[phase.name] = {
                 "steps": marker["steps"],
