@@ -18,13 +18,6 @@ PHASES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def _losses(out):
     with (out / "losses.csv").open(newline="") as handle:
         return [(row["phase"], int(row["step"]), row["loss"]) for row in csv.DictReader(handle)]

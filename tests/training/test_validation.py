@@ -24,13 +24,6 @@ PHASES = [
 VALIDATION = {"every": 2, "clips": 2, "timesteps": [300, 700]}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def _validation_rows(out):
     with (out / VALIDATION_FILE).open(newline="") as handle:
         return list(csv.DictReader(handle))
