@@ -8,10 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
+from bench.console_table import print_table
 from motionflow.errors import MotionFlowError
 from motionflow.training import load_training_config, train
+from motionflow.training.trainer import VALIDATION_FILE
 
 
 def train_command(
@@ -45,3 +48,17 @@ def train_command(
         typer.echo(f"base run complete: {out} (other configs start from it with model.base)")
     else:
         typer.echo(f"trained model: {result.model}")
+    print_last_validation(out)
+
+
+def print_last_validation(out: Path) -> None:
+    """The run's latest held-out measurement (validation.csv), as a table, when it validated."""
+    path = out / VALIDATION_FILE
+    if not path.is_file():
+        return
+    rows = pd.read_csv(path)
+    if rows.empty:
+        return
+    last = rows[(rows["phase"] == rows["phase"].iloc[-1]) & (rows["step"] == rows["step"].iloc[-1])]
+    typer.echo(f"held-out condition use, {last['phase'].iloc[0]} step {last['step'].iloc[0]} ({path}):")
+    print_table(last[["condition", "timestep", "loss_own", "loss_other", "loss_gap", "prediction_change"]])
