@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,11 @@ def test_the_shipped_method_configs_share_the_base_and_the_budget():
     }
     for config in methods:
         assert config.model.base == "runs/small-base"
-        assert config.data == base.data and config.optim == base.optim and config.seed == base.seed
+        assert config.data == methods[0].data and config.optim == base.optim and config.seed == base.seed
         assert config.phases == methods[0].phases
+        assert config.model.overrides["camera_value_init"] == "normal"
+    assert methods[0].data.motion_variants == 4
+    assert replace(methods[0].data, num_clips=base.data.num_clips, motion_variants=1) == base.data
 
 
 def test_an_unknown_name_lists_where_it_was_looked_for():
