@@ -48,9 +48,7 @@ def main() -> None:
     for folder in folders:
         model = load_trainee(checkpoint_method(folder), folder).to(args.device)
         for result in measure_condition_use(model, batch):
-            rows.append(
-                {"checkpoint": checkpoint_label(folder)} | vars(result) | {"loss_gap": result.loss_gap}
-            )
+            rows.append({"checkpoint": checkpoint_label(folder)} | result.as_dict())
     print_and_save(rows, args.csv)
 
 

@@ -9,7 +9,7 @@ condition's path is not learnt yet" from "the generator is weak" before any vide
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -44,6 +44,10 @@ class ConditionUse:
     def loss_gap(self) -> float:
         """How much higher the loss is with another clip's condition, relative to the own condition's."""
         return (self.loss_other - self.loss_own) / self.loss_own
+
+    def as_dict(self) -> dict[str, str | int | float]:
+        """Every field and the loss gap: one row of a table."""
+        return asdict(self) | {"loss_gap": self.loss_gap}
 
 
 def held_out_batch(num_clips: int, image_size: tuple[int, int], num_frames: int, seed: int = 0) -> dict:

@@ -4,20 +4,14 @@ that validated, the held-out loss and how much it rises under another clip's ref
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 
-from motionflow.training.trainer import LOSSES_FILE, VALIDATION_FILE
+from motionflow.training.trainer import LOSSES_FILE, VALIDATION_FILE, read_log_rows
 from motionflow.utils.io import atomic_path
 
 SMOOTHING_WINDOW = 25
-
-
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _mean_by_step(rows: list[dict[str, str]], column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -36,11 +30,10 @@ def plot_training_curve(run_directory: str | Path, path: str | Path, title: str 
     from matplotlib import pyplot
 
     run_directory = Path(run_directory)
-    rows = _read_rows(run_directory / LOSSES_FILE)
+    rows = read_log_rows(run_directory / LOSSES_FILE)
     if not rows:
-        raise ValueError(f"{run_directory}: {LOSSES_FILE} has no steps")
-    validation_path = run_directory / VALIDATION_FILE
-    validation = _read_rows(validation_path) if validation_path.is_file() else []
+        raise ValueError(f"{run_directory}: {LOSSES_FILE} is missing or has no steps")
+    validation = read_log_rows(run_directory / VALIDATION_FILE)
     phases = list(dict.fromkeys(row["phase"] for row in rows))
     panels = 2 if validation else 1
     figure, axes = pyplot.subplots(panels, 1, figsize=(8, 4 * panels), dpi=110, sharex=True, squeeze=False)

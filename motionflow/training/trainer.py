@@ -134,6 +134,14 @@ def _seeded_components(model_config: MotionFlowConfig, seed: int) -> MotionFlowC
     return MotionFlowComponents.random(model_config)
 
 
+def read_log_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a run's CSV log (losses.csv, validation.csv); none when the file is absent."""
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 class StepLog:
     """A CSV file of rows keyed by phase and step (and TensorBoard scalars when the tensorboard package
     is installed)."""
@@ -179,10 +187,7 @@ class StepLog:
                 self.writer.add_scalar(f"{prefix}/{name}", value, step)
 
     def rows(self) -> list[dict[str, str]]:
-        if not self.path.exists():
-            return []
-        with self.path.open(newline="") as handle:
-            return list(csv.DictReader(handle))
+        return read_log_rows(self.path)
 
     def read(self, phase: str, column: str) -> list[float]:
         return [float(row[column]) for row in self.rows() if row["phase"] == phase]
@@ -533,18 +538,9 @@ class Trainer:
             for row in measure_condition_use(
                 model, self.validation_batch, self.config.validation.timesteps, seed=self.config.seed
             ):
-                log.add(
-                    phase.name,
-                    step,
-                    {
-                        "loss_own": row.loss_own,
-                        "loss_other": row.loss_other,
-                        "loss_dropped": row.loss_dropped,
-                        "loss_gap": row.loss_gap,
-                        "prediction_change": row.prediction_change,
-                    },
-                    labels={"condition": row.condition, "timestep": str(row.timestep)},
-                )
+                values = row.as_dict()
+                labels = {"condition": values.pop("condition"), "timestep": str(values.pop("timestep"))}
+                log.add(phase.name, step, values, labels)
             model.train()
         self.accelerator.wait_for_everyone()
 
