@@ -149,10 +149,11 @@ class BaselineCheckpointMethod(Method):
         steps: int = DEFAULT_STEPS,
         guidance_scale: float = DEFAULT_GUIDANCE,
         initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
+        camera_guidance_scale: float | None = None,
         device: str = "cpu",
     ):
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).expanduser()
-        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise)
+        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale)
         self.device = device
         self._pipeline: BaselinePipeline | None = None
         self._fingerprint: str | None = None

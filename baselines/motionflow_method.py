@@ -53,10 +53,11 @@ class MotionFlowMethod(Method):
         steps: int = DEFAULT_STEPS,
         guidance_scale: float = DEFAULT_GUIDANCE,
         initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
+        camera_guidance_scale: float | None = None,
         device: str | None = None,
     ):
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise)
+        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._pipeline: MotionFlowPipeline | None = None
         self._weights_hash: str | None = None

@@ -9,8 +9,12 @@ clips of a pair, which is as far from one true video as from the other: exactly 
 
     python bench/camera_response.py                                    # bundled methods + reference rows
     python bench/camera_response.py --method motionflow=runs/x/model --image-size 64 --frames 8
+    python bench/camera_response.py --method motionflow=runs/x/model --camera-guidance-scale 8
 
 Both compare pixels: a method that moves the right way but renders other content scores a low agreement.
+The `error` column, the mean absolute difference to the own true video, shows what a larger camera guidance
+scale (`--camera-guidance-scale`, the camera condition's classifier-free guidance) costs in fidelity for the
+response it adds.
 Read them with the loss gaps of bench/condition_use.py and, where SfM registers the frames, RotErr /
 TransErr."""
 
@@ -126,15 +130,25 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=128)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--steps", type=int, default=None, help="sampling steps of the learned methods")
+    parser.add_argument("--guidance-scale", type=float, default=None, help="of the learned methods")
+    parser.add_argument(
+        "--camera-guidance-scale",
+        type=float,
+        default=None,
+        help="of the learned methods' camera condition (default: --guidance-scale)",
+    )
     parser.add_argument("--csv", type=Path, default=None)
     args = parser.parse_args()
+    sampling = {
+        "steps": args.steps,
+        "guidance_scale": args.guidance_scale,
+        "camera_guidance_scale": args.camera_guidance_scale,
+    }
     methods = args.method or [(name, None) for name in (*BUNDLED_METHODS, *REFERENCE_ROWS)]
     pairs = mirrored_pairs(args.scenes, (args.image_size, args.image_size), args.frames)
     rows = []
     for name, folder in methods:
-        method = create_method(
-            name, checkpoint_dir=folder, steps=None if name in REFERENCE_ROWS else args.steps
-        )
+        method = create_method(name, checkpoint_dir=folder, **({} if name in REFERENCE_ROWS else sampling))
         response = camera_response(method, pairs)
         rows.append(
             {
@@ -143,6 +157,7 @@ def main() -> None:
                 "agreement": response.agreement,
                 "generated_change": float(response.generated[1:].mean()),
                 "true_change": float(response.true[1:].mean()),
+                "error": float(response.own_error[1:].mean()),
             }
         )
     print_and_save(rows, args.csv)

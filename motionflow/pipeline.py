@@ -41,6 +41,12 @@ class SamplingOptions:
     steps: int = DEFAULT_STEPS
     guidance_scale: float = DEFAULT_GUIDANCE
     initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE
+    camera_guidance_scale: float | None = None
+    """None: the same as `guidance_scale` (stored as that value, so that both spellings share a fingerprint)."""
+
+    def __post_init__(self) -> None:
+        if self.camera_guidance_scale is None:
+            object.__setattr__(self, "camera_guidance_scale", self.guidance_scale)
 
 
 def noise_schedule_config() -> dict[str, Any]:

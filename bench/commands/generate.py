@@ -145,6 +145,10 @@ def generate_command(
     seed: Annotated[int, typer.Option(help="Seed of the initial noise.")] = 0,
     steps: Annotated[int | None, typer.Option(min=1, help="Sampling steps (diffusion methods).")] = None,
     guidance_scale: Annotated[float | None, typer.Option(help="Classifier-free guidance scale.")] = None,
+    camera_guidance_scale: Annotated[
+        float | None,
+        typer.Option(help="Guidance scale of the camera condition (default: --guidance-scale)."),
+    ] = None,
     initial_noise: Annotated[
         str | None,
         typer.Option(
@@ -174,6 +178,7 @@ def generate_command(
             method,
             steps=steps,
             guidance_scale=guidance_scale,
+            camera_guidance_scale=camera_guidance_scale,
             initial_noise=initial_noise,
             checkpoint_dir=checkpoint,
         )

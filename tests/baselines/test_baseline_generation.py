@@ -47,6 +47,22 @@ def test_camera_methods_follow_the_camera(checkpoints: dict[str, Path]) -> None:
     assert not np.array_equal(first, second)
 
 
+def test_the_camera_guidance_scale_weighs_the_camera_alone(checkpoints: dict[str, Path]) -> None:
+    pipeline = METHODS.get("motionctrl")(checkpoints["motionctrl"]).pipeline()
+    image, trajectory = reference_image((32, 32)), orbit_trajectory(frames=3)
+    default = pipeline(image, trajectory, seed=0, steps=2, guidance_scale=2.0)
+    assert np.array_equal(
+        default, pipeline(image, trajectory, seed=0, steps=2, guidance_scale=2.0, camera_guidance_scale=2.0)
+    )
+    stronger = pipeline(image, trajectory, seed=0, steps=2, guidance_scale=2.0, camera_guidance_scale=6.0)
+    assert not np.array_equal(default, stronger)
+    camera_free = METHODS.get("animatediff")(checkpoints["animatediff"]).pipeline()
+    assert np.array_equal(
+        camera_free(image, trajectory, seed=0, steps=2),
+        camera_free(image, trajectory, seed=0, steps=2, camera_guidance_scale=6.0),
+    )
+
+
 @pytest.mark.parametrize("method", ["animatediff", "cameractrl"])
 def test_sampling_starts_from_the_reference_by_default(method: str, checkpoints: dict[str, Path]) -> None:
     """With and without the image-latent condition, the reference latent seeds the first step unless

@@ -7,6 +7,7 @@ from motionflow.checkpoints import DEFAULT_CHECKPOINT, bundled_checkpoints, chec
 from motionflow.errors import MissingWeightsError
 from motionflow.models.motionflow import WEIGHTS_NAME
 from motionflow.models.video_denoiser import checkpoint_weights_hash
+from motionflow.pipeline import DEFAULT_GUIDANCE
 from tests.models.helpers import orbit_trajectory
 
 
@@ -34,6 +35,11 @@ def test_the_fingerprint_follows_the_checkpoint_and_the_sampling_settings():
     weights_hash = checkpoint_weights_hash(checkpoint_path())
     assert MotionFlowMethod().fingerprint() == MotionFlowMethod().fingerprint()
     assert MotionFlowMethod(steps=3).fingerprint() != MotionFlowMethod().fingerprint()
+    assert MotionFlowMethod(camera_guidance_scale=8).fingerprint() != MotionFlowMethod().fingerprint()
+    assert (
+        MotionFlowMethod(camera_guidance_scale=DEFAULT_GUIDANCE).fingerprint()
+        == MotionFlowMethod().fingerprint()
+    )
     method = MotionFlowMethod()
     method.fingerprint()
     assert method._weights_hash == weights_hash
