@@ -30,6 +30,7 @@ from rich.progress import track
 from baselines.base import Method
 from bench.commands.generate import create_method
 from bench.console_table import print_and_save
+from bench.report.strip import render_frame_strip
 from bench.runs.suites import BUNDLED_METHODS, REFERENCE_ROWS
 from motionflow.camera.trajectory import Trajectory
 from motionflow.training.config import HELD_OUT_SEED_OFFSET, DataSettings
@@ -51,12 +52,14 @@ class MirroredPair:
 @dataclass(frozen=True)
 class CameraResponse:
     """Per frame, averaged over the pairs, mean absolute differences: between the two generated videos,
-    the two true videos, and from each generated video to its own true video and to the other clip's."""
+    the two true videos, and from each generated video to its own true video and to the other clip's;
+    and the generated videos, a pair per pair."""
 
     generated: np.ndarray
     true: np.ndarray
     own_error: np.ndarray
     swapped_error: np.ndarray
+    videos: tuple[tuple[np.ndarray, np.ndarray], ...]
 
     @property
     def ratio(self) -> float:
@@ -99,18 +102,33 @@ def _mean_abs_difference(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 def camera_response(method: Method, pairs: list[MirroredPair], seed: int = 0) -> CameraResponse:
     """Generates both clips of every pair from the pair's shared reference frame with one seed per pair."""
-    generated, true, own, swapped = [], [], [], []
+    generated, true, own, swapped, generated_videos = [], [], [], [], []
     for index, pair in enumerate(track(pairs, f"{method.name}: mirrored pairs")):
         videos = [
             method.generate(frames[0], trajectory, len(trajectory), seed=seed + index, ground_truth=frames)
             for frames, trajectory in zip(pair.frames, pair.trajectories, strict=True)
         ]
+        generated_videos.append(tuple(videos))
         generated.append(_mean_abs_difference(*videos))
         true.append(_mean_abs_difference(*pair.frames))
         for video, own_truth, other_truth in zip(videos, pair.frames, pair.frames[::-1], strict=True):
             own.append(_mean_abs_difference(video, own_truth))
             swapped.append(_mean_abs_difference(video, other_truth))
-    return CameraResponse(*(np.mean(values, axis=0) for values in (generated, true, own, swapped)))
+    return CameraResponse(
+        *(np.mean(values, axis=0) for values in (generated, true, own, swapped)), tuple(generated_videos)
+    )
+
+
+def write_response_strip(
+    name: str, pairs: list[MirroredPair], response: CameraResponse, path: str | Path, columns: int = 8
+) -> Path:
+    """A PNG frame strip: per pair, the true and the generated video of the motion as sampled, then of the
+    mirrored motion (a method that follows the camera moves its two rows apart as the true rows do)."""
+    rows = []
+    for pair, videos in zip(pairs, response.videos, strict=True):
+        for motion, truth, video in zip(("as sampled", "mirrored"), pair.frames, videos, strict=True):
+            rows += [(f"true, {motion}", truth), (f"{name}, {motion}", video)]
+    return render_frame_strip(rows, path, columns)
 
 
 def _method_argument(value: str) -> tuple[str, Path | None]:
@@ -138,6 +156,9 @@ def main() -> None:
         help="of the learned methods' camera condition (default: --guidance-scale)",
     )
     parser.add_argument("--csv", type=Path, default=None)
+    parser.add_argument(
+        "--strips", type=Path, default=None, help="folder for a frame strip per method (its first 2 pairs)"
+    )
     args = parser.parse_args()
     sampling = {
         "steps": args.steps,
@@ -150,6 +171,9 @@ def main() -> None:
     for name, folder in methods:
         method = create_method(name, checkpoint_dir=folder, **({} if name in REFERENCE_ROWS else sampling))
         response = camera_response(method, pairs)
+        if args.strips is not None:
+            label = name if folder is None else "-".join((name, *folder.resolve().parts[-2:]))
+            write_response_strip(name, pairs[:2], response, args.strips / f"{label}.png")
         rows.append(
             {
                 "method": name if folder is None else f"{name}={folder}",

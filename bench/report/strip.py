@@ -40,16 +40,27 @@ def write_frame_strip(
         if not folder.is_dir():
             raise MotionFlowError(f"{folder}: no frames of {source} for {'/'.join(key.parts)} in this run")
         rows.append((source, read_frames(folder)))
+    return render_frame_strip(
+        [("ground truth" if source == GROUND_TRUTH else source, frames) for source, frames in rows],
+        path,
+        columns,
+        height,
+    )
+
+
+def render_frame_strip(
+    rows: Sequence[tuple[str, np.ndarray]], path: str | Path, columns: int = 6, height: int = 96
+) -> Path:
+    """Writes a PNG of labelled videos (uint8 [F, H, W, 3]), one row each: `columns` frames spread over
+    the first row's length, scaled to `height` pixels."""
     indices = strip_columns(len(rows[0][1]), columns)
     frame_height, frame_width = rows[0][1].shape[1:3]
     width = round(frame_width * height / frame_height)
     canvas = Image.new("RGB", (LABEL_WIDTH + len(indices) * width, len(rows) * (height + ROW_GAP)), "white")
     draw = ImageDraw.Draw(canvas)
-    for row, (source, frames) in enumerate(rows):
+    for row, (label, frames) in enumerate(rows):
         top = row * (height + ROW_GAP)
-        draw.text(
-            (6, top + height // 2 - 6), "ground truth" if source == GROUND_TRUTH else source, fill="black"
-        )
+        draw.text((6, top + height // 2 - 6), label, fill="black")
         for column, index in enumerate(indices):
             if index < len(frames):
                 tile = Image.fromarray(frames[index]).resize((width, height), Image.Resampling.BILINEAR)

@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from PIL import Image
 
-from bench.camera_response import camera_response, mirrored_pairs
+from bench.camera_response import camera_response, mirrored_pairs, write_response_strip
 from bench.commands.generate import create_method
+from bench.report.strip import LABEL_WIDTH, ROW_GAP
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +36,13 @@ def test_the_bundled_motionflow_gives_each_clip_of_a_pair_its_own_video(pairs):
     response = camera_response(create_method("motionflow", steps=2), pairs[:1])
     assert response.generated.shape == (4,)
     assert response.generated[1:].min() > 0 and np.isfinite(response.ratio)
+
+
+def test_the_strip_shows_each_pairs_true_and_generated_videos(pairs, tmp_path):
+    response = camera_response(create_method("static"), pairs)
+    assert len(response.videos) == len(pairs)
+    assert np.array_equal(response.videos[0][1][-1], pairs[0].frames[1][0])
+    path = write_response_strip("static", pairs, response, tmp_path / "strips" / "static.png", columns=3)
+    with Image.open(path) as strip:
+        assert strip.height == 4 * len(pairs) * (96 + ROW_GAP)
+        assert strip.width == LABEL_WIDTH + 3 * 96
