@@ -120,12 +120,18 @@ def camera_response(method: Method, pairs: list[MirroredPair], seed: int = 0) ->
 
 
 def write_response_strip(
-    name: str, pairs: list[MirroredPair], response: CameraResponse, path: str | Path, columns: int = 8
+    name: str,
+    pairs: list[MirroredPair],
+    response: CameraResponse,
+    path: str | Path,
+    pairs_shown: int = 2,
+    columns: int = 8,
 ) -> Path:
-    """A PNG frame strip: per pair, the true and the generated video of the motion as sampled, then of the
-    mirrored motion (a method that follows the camera moves its two rows apart as the true rows do)."""
+    """A PNG frame strip of the first `pairs_shown` pairs: per pair, the true and the generated video of the
+    motion as sampled, then of the mirrored motion (a method that follows the camera moves its two rows
+    apart as the true rows do)."""
     rows = []
-    for pair, videos in zip(pairs, response.videos, strict=True):
+    for pair, videos in zip(pairs[:pairs_shown], response.videos[:pairs_shown], strict=True):
         for motion, truth, video in zip(("as sampled", "mirrored"), pair.frames, videos, strict=True):
             rows += [(f"true, {motion}", truth), (f"{name}, {motion}", video)]
     return render_frame_strip(rows, path, columns)
@@ -173,7 +179,7 @@ def main() -> None:
         response = camera_response(method, pairs)
         if args.strips is not None:
             label = name if folder is None else "-".join((name, *folder.resolve().parts[-2:]))
-            write_response_strip(name, pairs[:2], response, args.strips / f"{label}.png")
+            write_response_strip(name, pairs, response, args.strips / f"{label}.png")
         rows.append(
             {
                 "method": name if folder is None else f"{name}={folder}",
