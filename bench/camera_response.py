@@ -132,7 +132,7 @@ def write_response_strip(
     apart as the true rows do)."""
     rows = []
     for pair, videos in zip(pairs[:pairs_shown], response.videos[:pairs_shown], strict=True):
-        for motion, truth, video in zip(("as sampled", "mirrored"), pair.frames, videos, strict=True):
+        for motion, truth, video in zip(("sampled", "mirrored"), pair.frames, videos, strict=True):
             rows += [(f"true, {motion}", truth), (f"{name}, {motion}", video)]
     return render_frame_strip(rows, path, columns)
 
