@@ -10,6 +10,7 @@ import numpy as np
 from motionflow.camera.trajectory import Trajectory
 from motionflow.data.video_io import check_video_array
 from motionflow.errors import FrameCountError
+from motionflow.pipeline import SamplingOptions
 from motionflow.utils.registry import Registry
 
 
@@ -31,6 +32,8 @@ class Method(ABC):
 
     name: str = ""
     requirements: MethodRequirements = MethodRequirements()
+    sampling: SamplingOptions | None = None
+    """The sampler settings of a diffusion method on this package's pipelines; None for the others."""
 
     def check_available(self) -> None:
         """Raises an error naming what is missing (weights, a checkout) before anything runs; nothing to

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -119,7 +119,13 @@ def generate_videos(
             bar.advance(task)
     atomic_write_json(
         out / "generations.json",
-        {"method": method.name, "fingerprint": method.fingerprint(), "seed": seed, "videos": entries},
+        {
+            "method": method.name,
+            "fingerprint": method.fingerprint(),
+            "seed": seed,
+            "sampling": None if method.sampling is None else asdict(method.sampling),
+            "videos": entries,
+        },
     )
     return entries
 

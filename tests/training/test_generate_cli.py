@@ -88,15 +88,17 @@ def test_initial_noise_is_a_choice(tmp_path):
     assert read_video(out / "reference" / "video.mp4").shape == (4, 48, 64, 3)
 
 
-def test_the_camera_guidance_scale_is_part_of_the_generation_fingerprint(tmp_path):
+def test_the_sampling_settings_are_recorded_with_the_generation_fingerprint(tmp_path):
     image, path, _ = _inputs(tmp_path)
     arguments = ["generate", "--image", str(image), "--trajectory", str(path), "--steps", "1"]
-    fingerprints = []
+    records = []
     for name, extra in (("default", []), ("camera", ["--camera-guidance-scale", "6"])):
         result = runner.invoke(app, [*arguments, *extra, "--out", str(tmp_path / name)])
         assert result.exit_code == 0, result.output
-        fingerprints.append(json.loads((tmp_path / name / "generations.json").read_text())["fingerprint"])
-    assert fingerprints[0] != fingerprints[1]
+        records.append(json.loads((tmp_path / name / "generations.json").read_text()))
+    assert records[0]["fingerprint"] != records[1]["fingerprint"]
+    assert records[0]["sampling"]["camera_guidance_scale"] == records[0]["sampling"]["guidance_scale"] == 3.0
+    assert records[1]["sampling"]["camera_guidance_scale"] == 6.0 and records[1]["sampling"]["steps"] == 1
 
 
 def test_image_and_dataset_are_exclusive(tmp_path):
