@@ -2,6 +2,7 @@
 
 from baselines import (  # noqa: F401  (importing registers the methods)
     animatediff,
+    autoencoder,
     cameractrl,
     dynamicrafter,
     motionctrl,

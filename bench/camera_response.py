@@ -31,7 +31,7 @@ from baselines.base import Method
 from bench.commands.generate import create_method
 from bench.console_table import print_and_save
 from bench.report.strip import render_frame_strip
-from bench.runs.suites import BUNDLED_METHODS, REFERENCE_ROWS
+from bench.runs.suites import BUNDLED_METHODS, BUNDLED_REFERENCE_ROWS
 from motionflow.camera.trajectory import Trajectory
 from motionflow.training.config import HELD_OUT_SEED_OFFSET, DataSettings
 from motionflow.training.data import SyntheticClipItems
@@ -171,11 +171,13 @@ def main() -> None:
         "guidance_scale": args.guidance_scale,
         "camera_guidance_scale": args.camera_guidance_scale,
     }
-    methods = args.method or [(name, None) for name in (*BUNDLED_METHODS, *REFERENCE_ROWS)]
+    methods = args.method or [(name, None) for name in (*BUNDLED_METHODS, *BUNDLED_REFERENCE_ROWS)]
     pairs = mirrored_pairs(args.scenes, (args.image_size, args.image_size), args.frames)
     rows = []
     for name, folder in methods:
-        method = create_method(name, checkpoint_dir=folder, **({} if name in REFERENCE_ROWS else sampling))
+        method = create_method(
+            name, checkpoint_dir=folder, **({} if name in BUNDLED_REFERENCE_ROWS else sampling)
+        )
         response = camera_response(method, pairs)
         if args.strips is not None:
             label = name if folder is None else "-".join((name, *folder.resolve().parts[-2:]))

@@ -1,7 +1,8 @@
 """Training and bundled-checkpoint benchmark.
 
 - seconds per optimizer step of the `motionflow-small` training config (16 frames at 128x128) in each
-  phase, at a chosen batch size, device and precision: the pretraining stand-in (video backbone only),
+  phase, at a chosen batch size, device and precision, encoding the frames in every step or, with
+  `--cached-latents`, on latents encoded once (`data.cache_latents`): the pretraining stand-in (video backbone only),
   stage 1 (new modules; the backbone frozen but back-propagated through), stage 2 (everything), with
   the peak GPU memory of each on a GPU;
 - seconds per 16-frame video of the bundled `motionflow` method on the CPU (its default sampling steps
@@ -36,9 +37,15 @@ PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def seconds_per_step(
-    model: nn.Module, parameters: list[nn.Parameter], batch: dict, steps: int, precision: str
+    model: nn.Module,
+    parameters: list[nn.Parameter],
+    batch: dict,
+    steps: int,
+    precision: str,
+    cached_latents: bool = False,
 ) -> tuple[float, float]:
-    """(median seconds per step, peak GPU memory in GiB; 0 on the CPU)."""
+    """(median seconds per step, peak GPU memory in GiB; 0 on the CPU). With `cached_latents` the
+    frames are encoded once, before the timed steps, as a run with `data.cache_latents` does."""
     device = next(model.parameters()).device
     optimizer = torch.optim.Adam(parameters, lr=1e-5)
     scheduler = training_scheduler()
@@ -46,11 +53,12 @@ def seconds_per_step(
     dtype = PRECISIONS[precision]
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    stored_latents = model.encode_video(frames) if cached_latents else None
     times = []
     for step in range(steps + 1):
         started = time.perf_counter()
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            latents = model.encode_video(frames)
+            latents = stored_latents if cached_latents else model.encode_video(frames)
             loss = epsilon_loss(
                 model, latents, frames[:, 0], plucker, scheduler, step_generator(0, step), 0.1, 0.1
             )
@@ -72,6 +80,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--precision", choices=sorted(PRECISIONS), default="fp32")
     parser.add_argument("--training-only", action="store_true", help="skip the generation timing")
+    parser.add_argument(
+        "--cached-latents", action="store_true", help="steps on stored latents (data.cache_latents)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -84,11 +95,13 @@ def main() -> None:
     print(
         f"training config {CONFIG!r}: batch {args.batch_size}, {config.data.num_frames} frames at "
         f"{config.data.image_size[0]}x{config.data.image_size[1]}, {device}, {args.precision}, "
-        f"{torch.get_num_threads()} CPU thread(s)"
+        f"{torch.get_num_threads()} CPU thread(s)" + (", cached latents" if args.cached_latents else "")
     )
 
     def report(label: str, model: nn.Module, parameters: list[nn.Parameter]) -> None:
-        seconds, peak = seconds_per_step(model, parameters, batch, args.steps, args.precision)
+        seconds, peak = seconds_per_step(
+            model, parameters, batch, args.steps, args.precision, args.cached_latents
+        )
         memory = f", peak {peak:.1f} GiB" if device.type == "cuda" else ""
         trained = sum(parameter.numel() for parameter in parameters) / 1e6
         print(f"  {label:9s} {seconds:8.3f} s/step ({trained:.2f} M trained parameters{memory})")

@@ -163,7 +163,8 @@ def generate_command(
         ),
     ] = None,
     checkpoint: Annotated[
-        Path | None, typer.Option(help="Checkpoint folder (motionflow; default: the bundled one).")
+        Path | None,
+        typer.Option(help="Checkpoint folder of a method that loads one (default: its bundled one)."),
     ] = None,
 ) -> None:
     """Generate videos along camera trajectories: MP4 + PNG frames + the camera file used."""

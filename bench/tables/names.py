@@ -14,6 +14,7 @@ METHOD_LABELS = {
     "motionflow-no-semantic": "w/o Semantic Encoder",
     "motionflow-no-sd-init": "w/o stable diffusion pretrain",
     "oracle": "oracle (ground-truth video)",
+    "autoencoder": "autoencoder (ground truth through the codec)",
     "static": "static (reference repeated)",
     "warp": "warp (rotation homography)",
 }

@@ -171,6 +171,10 @@ class AnimateDiffBackbone(nn.Module):
     def dtype(self) -> torch.dtype:
         return self.video_unet.dtype
 
+    @property
+    def device(self) -> torch.device:
+        return self.video_unet.device
+
     @torch.no_grad()
     def encode_video(self, frames: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Frames [B, F, 3, H, W] in [-1, 1] -> latents [B, C, F, h, w] (the layout forward takes)."""
@@ -243,10 +247,6 @@ class VideoDenoiser(AnimateDiffBackbone, ABC):
         return selected
 
     # ----------------------------------------------------------------- latents
-
-    @property
-    def device(self) -> torch.device:
-        return self.video_unet.device
 
     @property
     def latent_channels(self) -> int:

@@ -123,6 +123,9 @@ class DataSettings:
     so a few suffice where `num_workers` processes filled the cache."""
     cache: str = ""
     """A folder for the clip cache (motionflow.training.data.CachedClipItems); empty: no cache."""
+    cache_latents: bool = False
+    """Encode each cached clip once with the frozen codec and train on the stored latents
+    (motionflow.training.latent_cache); needs `cache`."""
     motion_variants: int = 1
     """Synthetic source: clips per scene, start frame and sampling, 1 to 4. Variant k replays the sampled
     camera motion unchanged (k = 0), mirrored left-right (1), forward-backward (2) or both (3), from the
@@ -142,6 +145,10 @@ class DataSettings:
         if not 1 <= self.motion_variants <= len(MOTION_MIRRORS):
             raise ValueError(
                 f"data.motion_variants must be 1 to {len(MOTION_MIRRORS)}, got {self.motion_variants}"
+            )
+        if self.cache_latents and not self.cache:
+            raise ValueError(
+                "data.cache_latents needs data.cache (the latents are stored with the clip cache)"
             )
         if self.source == "folder" and self.motion_variants != 1:
             raise ValueError(

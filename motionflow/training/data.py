@@ -242,7 +242,7 @@ CACHE_ARRAYS = ("frames", "c2w", "intrinsics")
 """One memory-mapped .npy file each: uint8 frames [N, F, H, W, 3], c2w [N, F, 4, 4], intrinsics [N, F, 3, 3]."""
 CACHE_CHUNK = 32
 """Clips per task of the processes that fill a clip cache."""
-_UNCACHED_SETTINGS = ("cache", "num_workers", "loader_workers")
+_UNCACHED_SETTINGS = ("cache", "cache_latents", "num_workers", "loader_workers")
 
 
 def clip_cache_folder(settings: DataSettings, seed: int) -> Path:

@@ -67,6 +67,7 @@ from motionflow.training.data import (
     build_training_items,
     frames_to_model_range,
 )
+from motionflow.training.latent_cache import LatentClipItems
 from motionflow.training.losses import epsilon_loss, step_generator, training_scheduler
 from motionflow.training.models import build_trainee, load_trainee, pretrained_trainee, save_trained
 from motionflow.utils.io import atomic_write_json, atomic_write_text
@@ -441,7 +442,7 @@ class Trainer:
         )
         data = self.config.data
         loader = DataLoader(
-            self.items,
+            self._phase_items(model),
             batch_size=optim.batch_size,
             sampler=sampler,
             num_workers=data.num_workers if data.loader_workers is None else data.loader_workers,
@@ -485,6 +486,12 @@ class Trainer:
         accelerator.wait_for_everyone()
         return model, steps_done
 
+    def _phase_items(self, model: nn.Module) -> ClipItems:
+        """The clips, with their latents under the model's frozen codec where `data.cache_latents` asks."""
+        if self.config.data.cache_latents and not isinstance(model, AutoencoderTrainee):
+            return LatentClipItems(self.items, model, progress=self.show_progress)
+        return self.items
+
     def _step(
         self,
         wrapped: nn.Module,
@@ -503,9 +510,14 @@ class Trainer:
             if isinstance(model, AutoencoderTrainee):
                 loss = wrapped(frames, generator)
             else:
+                latents = (
+                    batch["latents"].to(accelerator.device, non_blocking=True)
+                    if "latents" in batch
+                    else model.encode_video(frames)
+                )
                 loss = epsilon_loss(
                     wrapped,
-                    model.encode_video(frames),
+                    latents,
                     frames[:, 0],
                     camera,
                     self.scheduler,

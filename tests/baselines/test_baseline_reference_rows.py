@@ -9,6 +9,7 @@ from scipy.ndimage import binary_erosion
 from baselines import METHODS
 from baselines.warp import rotation_homographies, warp_reference
 from motionflow.data.synthetic import render_synthetic_clip
+from motionflow.errors import MissingWeightsError
 
 FRAMES = 6
 
@@ -53,3 +54,20 @@ def test_oracle_returns_the_ground_truth(rotation_clip) -> None:
     assert np.array_equal(video, frames) and video is not frames
     with pytest.raises(ValueError, match="ground-truth"):
         method.generate(frames[0], trajectory, FRAMES)
+
+
+def test_autoencoder_reconstructs_the_ground_truth_through_the_bundled_codec(tmp_path) -> None:
+    clip = render_synthetic_clip(scene="indoor", path="re10k", num_frames=4, image_size=(128, 192), seed=3)
+    method = METHODS.get("autoencoder")()
+    assert method.requirements.needs_ground_truth
+    video = method.generate(clip.frames[0], clip.trajectory, 4, ground_truth=clip.frames)
+    assert video.shape == clip.frames.shape
+    error = np.abs(video.astype(float) - clip.frames).mean(axis=(1, 2, 3))
+    static_error = np.abs(clip.frames[:1].astype(float) - clip.frames).mean(axis=(1, 2, 3))
+    assert 0 < error.max() < 20, error  # lossy, but close: its frames differ where the true ones do
+    assert (error[1:] < static_error[1:]).all(), (error, static_error)
+    with pytest.raises(ValueError, match="ground-truth"):
+        method.generate(clip.frames[0], clip.trajectory, 4)
+    with pytest.raises(MissingWeightsError):
+        METHODS.get("autoencoder")(checkpoint_dir=tmp_path).check_available()
+    assert METHODS.get("autoencoder")().fingerprint() == method.fingerprint()
