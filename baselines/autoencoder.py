@@ -13,38 +13,26 @@ import numpy as np
 import torch
 
 from baselines.base import METHODS, Method, MethodRequirements
-from baselines.motionflow_method import generation_size
+from baselines.motionflow_method import CheckpointFolder, generation_size
 from baselines.resize import fit_reference
 from motionflow.camera.trajectory import Trajectory
-from motionflow.checkpoints import DEFAULT_CHECKPOINT, checkpoint_path
 from motionflow.models.inputs import image_to_tensor, video_to_uint8
 from motionflow.models.motionflow import MotionFlowModel
-from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.utils.io import content_hash
 
 
 @METHODS.register("autoencoder")
-class AutoencoderMethod(Method):
+class AutoencoderMethod(CheckpointFolder, Method):
     name = "autoencoder"
     requirements = MethodRequirements(needs_ground_truth=True)
 
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str | None = None):
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        super().__init__(checkpoint_dir)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._model: MotionFlowModel | None = None
-        self._weights_hash: str | None = None
-
-    def folder(self) -> Path:
-        """A MotionFlow checkpoint folder (the bundled default's when none is given)."""
-        return self.checkpoint_dir if self.checkpoint_dir is not None else checkpoint_path(DEFAULT_CHECKPOINT)
-
-    def check_available(self) -> None:
-        self.fingerprint()
 
     def fingerprint(self) -> str:
-        if self._weights_hash is None:
-            self._weights_hash = checkpoint_weights_hash(self.folder())
-        return content_hash(self.name, self._weights_hash)
+        return content_hash(self.name, self.weights_hash())
 
     def model(self) -> MotionFlowModel:
         if self._model is None:

@@ -37,14 +37,37 @@ def generation_size(
     return height, width
 
 
+class CheckpointFolder:
+    """A method that runs a MotionFlow checkpoint folder: the one given, else the bundled `checkpoint`;
+    its weights' hash is read once and identifies the outputs."""
+
+    checkpoint = DEFAULT_CHECKPOINT
+    """Name of a bundled checkpoint folder (motionflow/checkpoints/<name>)."""
+
+    def __init__(self, checkpoint_dir: str | Path | None = None):
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self._weights_hash: str | None = None
+
+    def folder(self) -> Path:
+        """The checkpoint folder used (MissingWeightsError when a bundled one is absent)."""
+        return self.checkpoint_dir if self.checkpoint_dir is not None else checkpoint_path(self.checkpoint)
+
+    def weights_hash(self) -> str:
+        if self._weights_hash is None:
+            self._weights_hash = checkpoint_weights_hash(self.folder())
+        return self._weights_hash
+
+    def check_available(self) -> None:
+        """The checkpoint's weights are there (a bundled one's shared file too, the one it names)."""
+        self.weights_hash()
+
+
 @METHODS.register("motionflow")
-class MotionFlowMethod(Method):
+class MotionFlowMethod(CheckpointFolder, Method):
     """Generates at the checkpoint's resolution (aspect ratio of the requested frames) and resizes the
     video to the trajectory's frame size; the trajectory's intrinsics are rescaled to the generation size."""
 
     name = "motionflow"
-    checkpoint = DEFAULT_CHECKPOINT
-    """Name of a bundled checkpoint folder (motionflow/checkpoints/<name>)."""
     requirements = MethodRequirements()
 
     def __init__(
@@ -56,25 +79,13 @@ class MotionFlowMethod(Method):
         camera_guidance_scale: float | None = None,
         device: str | None = None,
     ):
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        super().__init__(checkpoint_dir)
         self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._pipeline: MotionFlowPipeline | None = None
-        self._weights_hash: str | None = None
-
-    def folder(self) -> Path:
-        """The checkpoint folder used (MissingWeightsError when a bundled one is absent)."""
-        return self.checkpoint_dir if self.checkpoint_dir is not None else checkpoint_path(self.checkpoint)
-
-    def check_available(self) -> None:
-        """The checkpoint's weights are there (a bundled one's shared file too, the one it names): what the
-        fingerprint reads."""
-        self.fingerprint()
 
     def fingerprint(self) -> str:
-        if self._weights_hash is None:
-            self._weights_hash = checkpoint_weights_hash(self.folder())
-        return content_hash(self.name, self._weights_hash, *astuple(self.sampling))
+        return content_hash(self.name, self.weights_hash(), *astuple(self.sampling))
 
     def pipeline(self) -> MotionFlowPipeline:
         if self._pipeline is None:

@@ -58,7 +58,7 @@ def held_out_batch(num_clips: int, image_size: tuple[int, int], num_frames: int,
 def validation_batch(data: DataSettings, num_clips: int, seed: int = 0, split: str = "test") -> dict:
     """Up to `num_clips` held-out clips like those `data` trains on, collated: synthetic scenes from
     HELD_OUT_SEED_OFFSET on (with the motion as sampled), or the first clips of a dataset folder's `split`."""
-    settings = replace(data, num_workers=0, cache="")
+    settings = replace(data, num_workers=0, cache="", cache_latents=False)
     items: ClipItems
     if data.source == "synthetic":
         settings = replace(settings, seed_offset=HELD_OUT_SEED_OFFSET, num_clips=num_clips, motion_variants=1)

@@ -185,9 +185,15 @@ class OptimSettings:
     loss_weighting: LossWeighting = "none"
     """Per-timestep weight of the denoising loss (`motionflow.training.losses.timestep_weights`)."""
     min_snr_gamma: float = 5.0
+    timestep_power: float = 1.0
+    """Training timesteps t = T u^(1 / p), u uniform: density proportional to t^(p - 1). 1: uniform, the
+    paper's; 2: the high-noise steps, where the camera decides the layout, drawn more often
+    (`motionflow.training.losses.sample_timesteps`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
+        if self.timestep_power <= 0:
+            raise ValueError(f"optim.timestep_power must be positive, got {self.timestep_power}")
         if self.loss_weighting not in LOSS_WEIGHTINGS:
             raise ValueError(
                 f"optim.loss_weighting must be one of {', '.join(LOSS_WEIGHTINGS)}, got {self.loss_weighting!r}"

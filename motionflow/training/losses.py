@@ -48,6 +48,19 @@ def timestep_weights(
     return snr.clamp(max=min_snr_gamma) / snr
 
 
+def sample_timesteps(
+    scheduler: DDPMScheduler, batch: int, generator: torch.Generator, power: float = 1.0
+) -> torch.Tensor:
+    """[B] training timesteps: uniform for power 1 (the paper's), else T u^(1 / power) with u uniform,
+    whose density grows as t^(power - 1) (power 2: a step at t = 800 is drawn 4 times as often as one
+    at t = 200)."""
+    total = scheduler.config.num_train_timesteps
+    if power == 1:
+        return torch.randint(0, total, (batch,), generator=generator)
+    uniform = torch.rand(batch, generator=generator, dtype=torch.float64)
+    return (total * uniform ** (1 / power)).long().clamp(max=total - 1)
+
+
 def epsilon_loss(
     model: nn.Module,
     latents: torch.Tensor,
@@ -59,9 +72,11 @@ def epsilon_loss(
     drop_camera_probability: float = 0.0,
     weighting: str = "none",
     min_snr_gamma: float = 5.0,
+    timestep_power: float = 1.0,
 ) -> torch.Tensor:
     """E w(t) ||eps - eps_theta(z_t, t, image, cameras)||^2 with t uniform over the training timesteps
-    (w: `timestep_weights`, 1 unless `weighting` says otherwise).
+    unless `timestep_power` says otherwise (`sample_timesteps`) and w: `timestep_weights`, 1 unless
+    `weighting` says otherwise.
 
     latents [B, C, F, h, w] (clean video latents), reference_image [B, 3, H, W], plucker [B, F, 6, H, W].
     Each sample's image / camera condition is replaced by the null condition with the given
@@ -69,9 +84,7 @@ def epsilon_loss(
     batch = latents.shape[0]
     device = latents.device
     noise = torch.randn(latents.shape, generator=generator, dtype=torch.float32).to(device, latents.dtype)
-    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=generator).to(
-        device
-    )
+    timesteps = sample_timesteps(scheduler, batch, generator, timestep_power).to(device)
     drop_image = (torch.rand(batch, generator=generator) < drop_image_probability).to(device)
     drop_camera = (torch.rand(batch, generator=generator) < drop_camera_probability).to(device)
     noisy = scheduler.add_noise(latents, noise, timesteps)

@@ -526,6 +526,7 @@ class Trainer:
                     optim.drop_camera_probability,
                     optim.loss_weighting,
                     optim.min_snr_gamma,
+                    optim.timestep_power,
                 )
         accelerator.backward(loss)
         grad_norm = accelerator.clip_grad_norm_(parameters, optim.max_grad_norm)

@@ -9,6 +9,7 @@ import torch
 
 from motionflow.models.video_denoiser import AnimateDiffBackbone
 from motionflow.training import Trainer, train
+from motionflow.training.condition_use import validation_batch
 from motionflow.training.config import DataSettings
 from motionflow.training.data import frames_to_model_range
 from motionflow.training.latent_cache import LatentClipItems, codec_fingerprint
@@ -73,6 +74,10 @@ def test_a_run_on_cached_latents_trains_as_one_that_encodes_every_step(tmp_path,
     assert again.complete and _losses(tmp_path / "again") == actual
 
 
-def test_cached_latents_need_the_clip_cache():
+def test_cached_latents_need_the_clip_cache_and_the_validation_clips_do_without(tmp_path):
     with pytest.raises(ValueError, match="data.cache"):
         DataSettings(cache_latents=True)
+    settings = DataSettings(
+        image_size=(32, 32), num_frames=4, source_frames=40, cache=str(tmp_path), cache_latents=True
+    )
+    assert validation_batch(settings, 2)["frames"].shape == (2, 4, 3, 32, 32)

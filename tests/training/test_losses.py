@@ -5,7 +5,13 @@ from torch import nn
 
 from motionflow.training import train
 from motionflow.training.config import OptimSettings
-from motionflow.training.losses import epsilon_loss, step_generator, timestep_weights, training_scheduler
+from motionflow.training.losses import (
+    epsilon_loss,
+    sample_timesteps,
+    step_generator,
+    timestep_weights,
+    training_scheduler,
+)
 from tests.training.helpers import tiny_training_config
 
 
@@ -67,3 +73,18 @@ def test_a_run_trains_with_min_snr_weighting_and_refuses_an_unknown_one(tmp_path
     assert train(config, tmp_path / "run", progress=False).complete
     with pytest.raises(ValueError, match="loss_weighting"):
         OptimSettings(loss_weighting="uniform")
+
+
+def test_timesteps_are_uniform_by_default_and_lean_to_high_noise_with_a_power():
+    scheduler = training_scheduler()
+    total = scheduler.config.num_train_timesteps
+    uniform = sample_timesteps(scheduler, 8, step_generator(0, 1))
+    assert torch.equal(uniform, torch.randint(0, total, (8,), generator=step_generator(0, 1)))
+    for power in (1.0, 2.0, 3.0):
+        drawn = sample_timesteps(scheduler, 40_000, step_generator(1, 2), power).double()
+        assert drawn.min() >= 0 and drawn.max() <= total - 1
+        # density proportional to t^(power - 1): mean T p / (p + 1), share above T / 2 of 1 - 2^-p
+        assert drawn.mean() / total == pytest.approx(power / (power + 1), abs=0.01)
+        assert (drawn >= total / 2).double().mean() == pytest.approx(1 - 0.5**power, abs=0.01)
+    with pytest.raises(ValueError, match="timestep_power"):
+        OptimSettings(timestep_power=0)

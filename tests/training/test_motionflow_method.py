@@ -40,9 +40,7 @@ def test_the_fingerprint_follows_the_checkpoint_and_the_sampling_settings():
         MotionFlowMethod(camera_guidance_scale=DEFAULT_GUIDANCE).fingerprint()
         == MotionFlowMethod().fingerprint()
     )
-    method = MotionFlowMethod()
-    method.fingerprint()
-    assert method._weights_hash == weights_hash
+    assert MotionFlowMethod().weights_hash() == weights_hash
 
 
 def test_a_variant_is_a_name_and_a_checkpoint_folder():
