@@ -27,8 +27,7 @@ class AutoencoderMethod(CheckpointFolder, Method):
     requirements = MethodRequirements(needs_ground_truth=True)
 
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str | None = None):
-        super().__init__(checkpoint_dir)
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        super().__init__(checkpoint_dir, device)
         self._model: MotionFlowModel | None = None
 
     def fingerprint(self) -> str:

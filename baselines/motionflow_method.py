@@ -38,14 +38,16 @@ def generation_size(
 
 
 class CheckpointFolder:
-    """A method that runs a MotionFlow checkpoint folder: the one given, else the bundled `checkpoint`;
-    its weights' hash is read once and identifies the outputs."""
+    """A method that runs a MotionFlow checkpoint folder (the one given, else the bundled `checkpoint`) on
+    a device (the one given, else a GPU where there is one); its weights' hash is read once and
+    identifies the outputs."""
 
     checkpoint = DEFAULT_CHECKPOINT
     """Name of a bundled checkpoint folder (motionflow/checkpoints/<name>)."""
 
-    def __init__(self, checkpoint_dir: str | Path | None = None):
+    def __init__(self, checkpoint_dir: str | Path | None = None, device: str | None = None):
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._weights_hash: str | None = None
 
     def folder(self) -> Path:
@@ -79,9 +81,8 @@ class MotionFlowMethod(CheckpointFolder, Method):
         camera_guidance_scale: float | None = None,
         device: str | None = None,
     ):
-        super().__init__(checkpoint_dir)
+        super().__init__(checkpoint_dir, device)
         self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale)
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._pipeline: MotionFlowPipeline | None = None
 
     def fingerprint(self) -> str:
