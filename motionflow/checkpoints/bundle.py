@@ -4,6 +4,7 @@ are stored once in a file the folders share (`SharedWeights`; `VideoDenoiser` lo
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -11,8 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from diffusers import AutoencoderKL
 from safetensors.torch import load_file, save_file
 
+from motionflow.checkpoints import DEFAULT_CHECKPOINT, checkpoint_path
 from motionflow.models.video_denoiser import (
     FROZEN_PREFIXES,
     SHARED_WEIGHTS_NAME,
@@ -89,3 +92,25 @@ def _weight_files_of(source: Path) -> Callable[[str, list[str]], set[str]]:
         return {WEIGHTS_NAME, SHARED_WEIGHTS_NAME} & set(names) if Path(directory) == source else set()
 
     return ignore
+
+
+VAE_PREFIX = "codec.vae."
+
+
+def bundled_vae(checkpoint: str = DEFAULT_CHECKPOINT) -> AutoencoderKL:
+    """The small VAE every bundled checkpoint decodes through (its config, calibrated scaling factor
+    included, from `checkpoint`'s config.json; its tensors from the shared frozen file), for training
+    new models on the same codec without an autoencoder phase."""
+    folder = checkpoint_path(checkpoint)
+    shared = SharedWeights.read(folder)
+    if shared is None:
+        raise ValueError(f"{folder} is not in the bundled form (no {SHARED_WEIGHTS_NAME})")
+    codec = json.loads((folder / "config.json").read_text())["latent_codec"]
+    if codec.get("type") != "vae":
+        raise ValueError(f"{folder}: its latent codec is {codec.get('type')!r}, not a VAE")
+    tensors = load_file(shared.verified_file(folder))
+    vae = AutoencoderKL.from_config(codec["vae"])
+    vae.load_state_dict(
+        {name[len(VAE_PREFIX) :]: tensor for name, tensor in tensors.items() if name.startswith(VAE_PREFIX)}
+    )
+    return vae

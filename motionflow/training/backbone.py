@@ -20,6 +20,8 @@ from diffusers import AutoencoderKL, MotionAdapter, UNet2DConditionModel
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from motionflow.checkpoints.bundle import bundled_vae
+from motionflow.errors import MissingWeightsError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.video_denoiser import AnimateDiffBackbone, drop_condition, with_reference_latent
@@ -146,3 +148,19 @@ class AutoencoderTrainee(nn.Module):
     @staticmethod
     def load_vae(directory: str | Path) -> AutoencoderKL:
         return AutoencoderKL.from_pretrained(Path(directory) / VAE_FOLDER)
+
+
+def load_autoencoder(source: str) -> AutoencoderKL:
+    """The VAE a training config's `model.autoencoder` names: "bundled", an autoencoder phase's model
+    folder (holding vae/) or a diffusers AutoencoderKL folder."""
+    if source == "bundled":
+        return bundled_vae()
+    folder = Path(source).expanduser()
+    if (folder / VAE_FOLDER / "config.json").is_file():
+        folder = folder / VAE_FOLDER
+    if not (folder / "config.json").is_file():
+        raise MissingWeightsError(
+            f"model.autoencoder {source!r}: no VAE there (expected a diffusers AutoencoderKL folder with "
+            f"config.json, an autoencoder phase's model folder with {VAE_FOLDER}/, or 'bundled')"
+        )
+    return AutoencoderKL.from_pretrained(folder)

@@ -64,12 +64,17 @@ class ModelSettings:
     `MotionFlowModel.from_pretrained_components`) or the path of a checkpoint folder of `method`.
     `base`: instead, the folder of a training run whose `autoencoder` and `pretrain` phases are complete:
     its VAE and backbone are the pretrained weights every method trained on it starts from, so
-    methods compared at equal budget share them."""
+    methods compared at equal budget share them.
+    `autoencoder`: instead of an autoencoder phase, an existing VAE: "bundled" (the codec of the bundled
+    checkpoints, `motionflow.checkpoints.bundle.bundled_vae`) or the folder of a diffusers AutoencoderKL
+    (or of a run's autoencoder phase). The run stores it as its completed autoencoder phase, so methods
+    on it as `model.base` find it there; a run with `model.base` uses the base's VAE."""
 
     method: str = "motionflow"
     preset: Literal["small", "full"] = "small"
     init: str = "random"
     base: str = ""
+    autoencoder: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -190,8 +195,16 @@ class OptimSettings:
     paper's; 2: the high-noise steps, where the camera decides the layout, drawn more often
     (`motionflow.training.losses.sample_timesteps`)."""
 
+    new_module_lr_scale: float = 1.0
+    """Stage 2: the learning rate of the parameters stage 1 trains (each method's new modules: MotionFlow's
+    camera path, reference and object attention, semantic encoder; a baseline's camera encoder) as a
+    multiple of the phase's rate, the rest of the network at the phase's rate. 1: one rate for all, the
+    paper's."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
+        if self.new_module_lr_scale <= 0:
+            raise ValueError(f"optim.new_module_lr_scale must be positive, got {self.new_module_lr_scale}")
         if self.timestep_power <= 0:
             raise ValueError(f"optim.timestep_power must be positive, got {self.timestep_power}")
         if self.loss_weighting not in LOSS_WEIGHTINGS:
@@ -251,7 +264,11 @@ class TrainingConfig:
             raise ValueError(
                 "the pretrain phase trains the shared backbone: run it with model.method = 'motionflow'"
             )
-        if "autoencoder" in names and self.model.build_config().latent_codec["type"] != "vae":
+        if "autoencoder" in names and self.model.autoencoder:
+            raise ValueError("model.autoencoder replaces the autoencoder phase: give one or the other")
+        if ("autoencoder" in names or self.model.autoencoder) and self.model.build_config().latent_codec[
+            "type"
+        ] != "vae":
             raise ValueError(
                 "the autoencoder phase needs a VAE latent codec (model.overrides.latent_codec = 'vae')"
             )

@@ -43,7 +43,7 @@ from motionflow.errors import MotionFlowError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.video_denoiser import VideoDenoiser
-from motionflow.training.backbone import AutoencoderTrainee, BackboneDenoiser
+from motionflow.training.backbone import AutoencoderTrainee, BackboneDenoiser, load_autoencoder
 from motionflow.training.checkpoint import (
     CHECKPOINT_PREFIX,
     TrainingProgress,
@@ -280,6 +280,8 @@ class Trainer:
         """The folder of this run's stand-in phase `name`, or of the base run's; None without one."""
         if any(phase.name == name for phase in self.config.phases):
             return self.out / name / MODEL_FOLDER
+        if name == "autoencoder" and self.config.model.autoencoder and not self.config.model.base:
+            return self._imported_autoencoder_dir()
         if self.config.model.base:
             folder = Path(self.config.model.base).expanduser() / name / MODEL_FOLDER
             if not (folder / PHASE_MARKER).is_file():
@@ -288,6 +290,25 @@ class Trainer:
                 )
             return folder
         return None
+
+    def _imported_autoencoder_dir(self) -> Path:
+        """`model.autoencoder` stored once as this run's completed autoencoder phase (0 steps)."""
+        folder = self.out / "autoencoder" / MODEL_FOLDER
+        source = self.config.model.autoencoder
+        if self.accelerator.is_main_process and not (folder / PHASE_MARKER).is_file():
+            vae = load_autoencoder(source)
+            expected = {**self.model_config.latent_codec["vae"], "scaling_factor": vae.config.scaling_factor}
+            differing = sorted(key for key, value in expected.items() if vae.config.get(key) != value)
+            if differing:
+                raise TrainingError(
+                    f"model.autoencoder {source!r}: its VAE differs from this config's in {', '.join(differing)}"
+                )
+            AutoencoderTrainee(vae, 0, 0.0).save(folder)
+            atomic_write_json(
+                folder / PHASE_MARKER, {"phase": "autoencoder", "steps": 0, "seconds": 0.0, "source": source}
+            )
+        self.accelerator.wait_for_everyone()
+        return folder
 
     def _components(self) -> MotionFlowComponents:
         """Components built from the seed, with the VAE of the autoencoder phase when there is one."""
@@ -347,6 +368,21 @@ class Trainer:
         if isinstance(model, BackboneDenoiser | AutoencoderTrainee):
             return model.trainable_parameters()
         return model.set_trainable_stage(1 if phase.name == "stage1" else 2)
+
+    def _parameter_groups(
+        self, model: nn.Module, phase: PhaseConfig, parameters: list[nn.Parameter]
+    ) -> list[dict[str, Any]]:
+        """The optimizer's groups, each with its `lr_scale` of the phase's rate: in stage 2 with
+        `optim.new_module_lr_scale`, the method's new modules (its stage-1 parameters) and the rest."""
+        scale = self.config.optim.new_module_lr_scale
+        if phase.name != "stage2" or scale == 1.0:
+            return [{"params": parameters, "lr_scale": 1.0}]
+        new_modules = {id(parameter) for parameter in model.stage_parameters(1)}
+        groups = [
+            {"params": [p for p in parameters if id(p) in new_modules], "lr_scale": scale},
+            {"params": [p for p in parameters if id(p) not in new_modules], "lr_scale": 1.0},
+        ]
+        return [group for group in groups if group["params"]]
 
     def _save_phase_model(self, model: nn.Module, phase: PhaseConfig, progress: TrainingProgress) -> None:
         folder = self._phase_dir(phase) / MODEL_FOLDER
@@ -418,7 +454,7 @@ class Trainer:
         stream = PHASE_NAMES.index(phase.name)
         parameters = self._trainable(model, phase)
         optimizer = torch.optim.Adam(
-            parameters,
+            self._parameter_groups(model, phase, parameters),
             lr=phase.learning_rate,
             betas=optim.adam_betas,
             eps=optim.adam_epsilon,
@@ -458,7 +494,7 @@ class Trainer:
             for batch in loader:
                 learning_rate = phase.learning_rate * min(1.0, (step + 1) / max(phase.warmup_steps, 1))
                 for group in optimizer.param_groups:
-                    group["lr"] = learning_rate
+                    group["lr"] = learning_rate * group.get("lr_scale", 1.0)
                 loss, grad_norm = self._step(wrapped, optimizer, parameters, batch, stream, step)
                 step += 1
                 steps_done += 1

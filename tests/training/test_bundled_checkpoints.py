@@ -40,3 +40,17 @@ def test_the_bundled_checkpoints_share_one_backbone_and_record_how_they_were_tra
     assert len(budgets) == 1, f"the bundled methods were trained at different budgets: {budgets}"
     total = sum(path.stat().st_size for path in CHECKPOINTS_ROOT.rglob("*") if path.is_file())
     assert total < 70e6
+
+
+def test_the_bundled_vae_is_the_codec_the_bundled_checkpoints_decode_through():
+    import torch
+
+    from motionflow.checkpoints.bundle import bundled_vae
+    from motionflow.pipeline import MotionFlowPipeline
+
+    vae = bundled_vae()
+    codec = MotionFlowPipeline.from_pretrained(CHECKPOINTS_ROOT / "motionflow-small").model.codec.vae
+    assert vae.config.scaling_factor == codec.config.scaling_factor != 1.0
+    state = codec.state_dict()
+    assert vae.state_dict().keys() == state.keys()
+    assert all(torch.equal(value, state[name]) for name, value in vae.state_dict().items())

@@ -102,3 +102,14 @@ def test_a_checkpoint_folder_names_the_method_it_was_trained_as(tmp_path):
     assert trained_method(tmp_path / "run" / "model") == "motionctrl"
     with pytest.raises(FileNotFoundError, match="training_config.json"):
         trained_method(tmp_path)
+
+
+def test_the_cpu_configs_are_the_shipped_schedule_at_cpu_sizes_on_the_bundled_vae():
+    base, method = load_training_config("cpu64-base"), load_training_config("cpu64-motionflow")
+    shipped = load_training_config("motionflow-small")
+    assert base.model.autoencoder == "bundled" and [phase.name for phase in base.phases] == ["pretrain"]
+    assert method.model.base == "runs/cpu64-base"
+    assert method.model.overrides == shipped.model.overrides
+    assert method.data.image_size == (64, 64) and method.data.num_frames == 8
+    assert method.data.motion_variants == shipped.data.motion_variants
+    assert [phase.name for phase in method.phases] == ["stage1", "stage2"]

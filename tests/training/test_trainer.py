@@ -1,9 +1,11 @@
 import csv
+import json
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
+from motionflow.errors import MissingWeightsError
 from motionflow.models import MotionFlowModel
 from motionflow.pipeline import MotionFlowPipeline
 from motionflow.training import Trainer, TrainingError, epsilon_loss, train, training_scheduler
@@ -124,3 +126,63 @@ def test_the_autoencoder_phase_trains_the_vae_the_later_phases_use(tmp_path):
 def test_a_pixel_space_config_cannot_have_an_autoencoder_phase():
     with pytest.raises(ValueError, match="VAE"):
         tiny_training_config([{"name": "autoencoder", "steps": 1, "learning_rate": 1e-3}])
+
+
+def test_an_existing_vae_replaces_the_autoencoder_phase_for_the_run_and_the_methods_on_it(tmp_path):
+    vae_model = {"overrides": {**TINY_MODEL, "latent_codec": "vae"}}
+    source = tiny_training_config(
+        [{"name": "autoencoder", "steps": 2, "learning_rate": 1e-3}], model=vae_model
+    )
+    train(source, tmp_path / "vae-run", progress=False)
+    vae_folder = tmp_path / "vae-run" / "autoencoder" / "model"
+    base = tiny_training_config(
+        [PHASES[0]], model={**vae_model, "autoencoder": str(vae_folder)}, validation={"every": 0}
+    )
+    train(base, tmp_path / "base", progress=False)
+    marker = json.loads((tmp_path / "base" / "autoencoder" / "model" / "phase.json").read_text())
+    assert marker["steps"] == 0 and marker["source"] == str(vae_folder)
+    method = tiny_training_config(
+        [PHASES[1]], model={**vae_model, "base": str(tmp_path / "base")}, validation={"every": 0}
+    )
+    result = train(method, tmp_path / "method", progress=False)
+    expected = load_file(vae_folder / "vae" / "diffusion_pytorch_model.safetensors")
+    codec = MotionFlowPipeline.from_pretrained(result.model).model.codec.vae.state_dict()
+    assert all(torch.equal(value, codec[name]) for name, value in expected.items())
+
+
+def test_an_unusable_autoencoder_source_is_refused_by_name(tmp_path):
+    vae_model = {"overrides": {**TINY_MODEL, "latent_codec": "vae"}}
+    with pytest.raises(ValueError, match="one or the other"):
+        tiny_training_config(
+            [{"name": "autoencoder", "steps": 1, "learning_rate": 1e-3}],
+            model={**vae_model, "autoencoder": "bundled"},
+        )
+    missing = tiny_training_config([PHASES[0]], model={**vae_model, "autoencoder": str(tmp_path / "nowhere")})
+    with pytest.raises(MissingWeightsError, match="nowhere"):
+        train(missing, tmp_path / "missing", progress=False)
+    other_size = tiny_training_config([PHASES[0]], model={**vae_model, "autoencoder": "bundled"})
+    with pytest.raises(TrainingError, match="block_out_channels"):
+        train(other_size, tmp_path / "other", progress=False)
+
+
+def test_new_modules_can_learn_at_a_multiple_of_the_stage_2_rate(tmp_path):
+    learning_rate, scale = 1e-4, 10.0
+    phase = {"name": "stage2", "steps": 1, "learning_rate": learning_rate}
+    config = tiny_training_config([phase], optim={"new_module_lr_scale": scale})
+    initial = Trainer(config, tmp_path / "unused", progress=False).start_model(0)
+    new_modules = {name for name, _ in initial.stage_named_parameters(1)}
+    before = {name: value.clone() for name, value in initial.state_dict().items()}
+    result = train(config, tmp_path / "run", progress=False)
+    after = MotionFlowModel.from_pretrained(result.model).state_dict()
+    # Adam's first step moves every parameter with a gradient by its group's learning rate.
+    steps = {name: (after[name] - before[name]).abs().max().item() for name in after}
+    moved_new = [steps[name] for name in new_modules if steps[name] > 0]
+    moved_rest = [step for name, step in steps.items() if name not in new_modules and step > 0]
+    assert moved_new and moved_rest
+    assert max(moved_new) == pytest.approx(learning_rate * scale, rel=1e-3)
+    assert max(moved_rest) == pytest.approx(learning_rate, rel=1e-3)
+
+
+def test_the_new_module_rate_is_checked():
+    with pytest.raises(ValueError, match="new_module_lr_scale"):
+        tiny_training_config([PHASES[2]], optim={"new_module_lr_scale": 0})
