@@ -3,7 +3,7 @@ its three Table 4 ablations and the baselines on that base, all at the same budg
 side by side (one process each: small models leave a GPU mostly idle, so they share it well).
 
     python bench/train_bundled.py --out runs --parallel 2 --bundle motionflow/checkpoints
-    python bench/train_bundled.py --out runs/probe --num-clips 256 --steps autoencoder=50,pretrain=50,stage1=20,stage2=20
+    python bench/train_bundled.py --out runs/probe --num-clips 256 --steps pretrain=50,stage1=20,stage2=20
 
 `--num-clips` and `--steps` override the configs (a quick trial of the whole schedule); the configs
 used are written to OUT/configs/*.json. Prints each run's phases with steps per second and losses;
