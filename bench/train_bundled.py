@@ -41,11 +41,10 @@ TRAIN_SCRIPT = (
 )
 
 
-def overridden(name: str, out: Path, num_clips: int | None, steps: dict[str, int]) -> Path:
-    """The settings of config `name` with the overrides, written to OUT/configs/<name>.json."""
-    values = load_training_config(name).to_dict()
-    if num_clips is not None:
-        values = merge_settings(values, {"data": {"num_clips": num_clips}})
+def overridden(name: str, out: Path, settings: dict[str, Any], steps: dict[str, int]) -> Path:
+    """The settings of config `name` with `settings` merged in, `steps` per phase and `model.base` (if
+    any) pointed at OUT's base run, written to OUT/configs/<name>.json."""
+    values = merge_settings(load_training_config(name).to_dict(), settings)
     values["phases"] = [
         {**phase, "steps": steps.get(phase["name"], phase["steps"])} for phase in values["phases"]
     ]
@@ -55,6 +54,11 @@ def overridden(name: str, out: Path, num_clips: int | None, steps: dict[str, int
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
     return path
+
+
+def parse_steps(text: str) -> dict[str, int]:
+    """'pretrain=1000,stage2=500' as {phase: steps}."""
+    return {key: int(value) for key, value in (item.split("=") for item in text.split(",") if item)}
 
 
 def launch(config: Path, run: Path) -> subprocess.Popen:
@@ -134,12 +138,13 @@ def main() -> None:
     parser.add_argument("--bundle", type=Path, default=None, help="write compact checkpoint folders here")
     parser.add_argument("--report-every", type=float, default=60.0, help="seconds between progress lines")
     args = parser.parse_args()
-    steps = {key: int(value) for key, value in (item.split("=") for item in args.steps.split(",") if item)}
+    steps = parse_steps(args.steps)
+    settings = {} if args.num_clips is None else {"data": {"num_clips": args.num_clips}}
     out = args.out.resolve()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
     started = time.monotonic()
-    base = launch(overridden(BASE_CONFIG, out, args.num_clips, steps), out / BASE_CONFIG)
+    base = launch(overridden(BASE_CONFIG, out, settings, steps), out / BASE_CONFIG)
     if wait_reporting({BASE_CONFIG: base}, out, args.report_every):
         sys.exit(f"base run failed: see {out / BASE_CONFIG}.log")
     print(f"base done after {time.monotonic() - started:.0f} s", flush=True)
@@ -147,7 +152,7 @@ def main() -> None:
     failed = []
     for first in range(0, len(methods), args.parallel):
         wave = methods[first : first + args.parallel]
-        runs = {name: launch(overridden(name, out, args.num_clips, steps), out / name) for name in wave}
+        runs = {name: launch(overridden(name, out, settings, steps), out / name) for name in wave}
         failed += wait_reporting(runs, out, args.report_every)
     print(f"all done after {time.monotonic() - started:.0f} s; failed: {failed or 'none'}", flush=True)
     print(
