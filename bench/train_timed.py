@@ -23,9 +23,8 @@ from typing import Any
 
 from bench.train_bundled import BASE_CONFIG, bundle_run, overridden, parse_steps
 from motionflow.training import Trainer, TrainingConfig, load_training_config
-from motionflow.training.checkpoint import CHECKPOINT_PREFIX, checkpoint_folders
 from motionflow.training.config import TRAINING_CONFIG_FILE, merge_settings
-from motionflow.training.trainer import MODEL_FOLDER, PHASE_MARKER
+from motionflow.training.trainer import MODEL_FOLDER
 from motionflow.utils.io import atomic_write_json
 
 
@@ -46,20 +45,19 @@ def parse_assignments(items: list[str]) -> dict[str, Any]:
     return settings
 
 
-def ended_at_latest_checkpoint(config: TrainingConfig, run: Path) -> TrainingConfig:
-    """`config` with its first unfinished phase ending at that phase's latest checkpoint and the phases
-    after it dropped (a phase with no checkpoint yet is dropped too)."""
+def ended_at_latest_checkpoint(config: TrainingConfig, reached: dict[str, int]) -> TrainingConfig:
+    """`config` with each phase ending at the step it `reached` (a completed phase at its own steps, the
+    first unfinished one at its latest checkpoint: `Trainer.resume_points`), the phases after the first
+    unfinished one dropped, and a phase with no step reached dropped too."""
     phases = []
     for phase in config.to_dict()["phases"]:
-        if (run / phase["name"] / MODEL_FOLDER / PHASE_MARKER).is_file():
-            phases.append(phase)
-            continue
-        folders = checkpoint_folders(run / phase["name"])
-        if folders:
-            phases.append({**phase, "steps": int(folders[-1].name[len(CHECKPOINT_PREFIX) :])})
-        break
+        steps = reached[phase["name"]]
+        if steps:
+            phases.append({**phase, "steps": steps})
+        if steps < phase["steps"]:
+            break
     if not phases:
-        raise SystemExit(f"{run}: no phase reached a checkpoint before its deadline")
+        raise ValueError("no phase reached a checkpoint before its deadline")
     return TrainingConfig.from_dict({**config.to_dict(), "phases": phases})
 
 
@@ -73,9 +71,13 @@ def train_until(config: TrainingConfig, run: Path, deadline: float) -> None:
         started = time.monotonic()
         if trainer.run(max_steps=chunk).complete:
             return
-        if chunks > 1 and time.monotonic() + (time.monotonic() - started) > deadline:
+        now = time.monotonic()
+        if chunks > 1 and now + (now - started) > deadline:
             break
-    ended = ended_at_latest_checkpoint(config, run)
+    try:
+        ended = ended_at_latest_checkpoint(config, trainer.resume_points())
+    except ValueError as error:
+        raise SystemExit(f"{run}: {error}") from None
     summary = ", ".join(f"{phase.name} {phase.steps}" for phase in ended.phases)
     print(f"{run.name}: deadline reached; ends at {summary} steps", flush=True)
     atomic_write_json(run / TRAINING_CONFIG_FILE, ended.to_dict())
@@ -104,10 +106,10 @@ def main() -> None:
         config = load_training_config(overridden(name, out, these, steps))
         train_until(config, out / name, started + seconds)
         print(f"[{time.monotonic() - started:.0f} s] {name} complete", flush=True)
+    if not (out / args.method / MODEL_FOLDER).is_dir():
+        sys.exit(f"{out / args.method}: no model was written")
     if args.bundle is not None:
         bundle_run(out / args.method, args.bundle / args.method, args.bundle / "small-shared")
-    if not (out / args.method / "model").is_dir():
-        sys.exit(f"{out / args.method}: no model was written")
 
 
 if __name__ == "__main__":

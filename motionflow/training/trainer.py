@@ -263,7 +263,7 @@ class Trainer:
     def _is_complete(self, phase: PhaseConfig) -> bool:
         return (self._phase_dir(phase) / MODEL_FOLDER / PHASE_MARKER).is_file()
 
-    def _resume_points(self) -> dict[str, int]:
+    def resume_points(self) -> dict[str, int]:
         """Per phase, the step a restarted run continues from (losses logged after it are redone)."""
         points = {}
         for phase in self.config.phases:
@@ -404,7 +404,7 @@ class Trainer:
         """Runs the phases not complete yet; with `max_steps`, stops (after a checkpoint) once this many
         optimizer steps were done in this call, to be continued with resume."""
         self._prepare_output()
-        resume_points, write = self._resume_points(), self.accelerator.is_main_process
+        resume_points, write = self.resume_points(), self.accelerator.is_main_process
         losses = StepLog(self.out / LOSSES_FILE, LOSS_COLUMNS, resume_points, write)
         validation = (
             StepLog(self.out / VALIDATION_FILE, VALIDATION_COLUMNS, resume_points, write)
