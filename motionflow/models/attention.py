@@ -7,8 +7,9 @@
   output, the per-frame reference motion map, in the shared `ConditionBank`.
 - `MotionFlowSelfAttnProcessor` (video network, attn1): the block's own self-attention, plus
   reference attention (queries from the frame's tokens, keys/values from [frame tokens, reference
-  motion map of the same frame] -- the first half of attention over the width-concatenated maps),
-  plus object attention to the semantic tokens, which also yields the semantic mask.
+  motion map of the same frame] -- the first half of attention over the width-concatenated maps;
+  with `MotionFlowConfig.reference_ray_bias`, biased towards keys that see the query's ray, see
+  `ray_biased_attention`), plus object attention to the semantic tokens, which also yields the semantic mask.
 - `SemanticMaskHook` (video network, the motion module after each spatial transformer): multiplies
   the temporal-attention output by the block's semantic mask.
 
@@ -18,6 +19,7 @@ assembled model computes exactly what its base UNets compute."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +51,84 @@ def transformer_key(block_key: str) -> str:
     return block_key.split(".transformer_blocks.")[0]
 
 
+@dataclass
+class LevelRays:
+    """Unit ray directions (world axes of frame 0) of one resolution level's tokens.
+
+    frame [B * F, L, 3]: the rays of each frame's tokens; reference [B * F, L, 3]: the rays of the
+    reference-map tokens each frame attends to (frame 0's, whose view the reference network sees);
+    scale [B * F]: 1 / (1 - cos) of the angle between neighbouring tokens, so that a bias
+    `scale * (r_q . r_k)` falls by about 1 per token of distance squared. A dropped camera has zero rays
+    (no bias)."""
+
+    frame: torch.Tensor
+    reference: torch.Tensor
+    scale: torch.Tensor
+
+
+def token_rays(
+    plucker: torch.Tensor, downsample: int, num_levels: int, reference_view: bool
+) -> dict[int, LevelRays]:
+    """The rays of every level's token grid from Plücker embeddings [B, F, 6, H, W] (channels 3-5 are the
+    unit directions): averaged over each token's pixels and renormalised (zero rays stay zero).
+
+    `reference_view`: the reference-map tokens see frame 0's rays (the reference network's input is the
+    reference image); otherwise they are aligned with each frame's own tokens."""
+    batch, frames = plucker.shape[:2]
+    directions = plucker[:, :, 3:].flatten(0, 1).float()
+    levels: dict[int, LevelRays] = {}
+    spacing = None
+    for level in range(num_levels):
+        pooled = F.avg_pool2d(directions, downsample * 2**level)
+        pooled = pooled * torch.rsqrt((pooled * pooled).sum(1, keepdim=True).clamp_min(1e-12))
+        if spacing is None:
+            spacing = _neighbour_spacing(pooled.unflatten(0, (batch, frames))[:, 0])
+        rays = pooled.flatten(2).transpose(1, 2)
+        reference = rays.unflatten(0, (batch, frames))[:, :1].expand(-1, frames, -1, -1).flatten(0, 1)
+        levels[level] = LevelRays(
+            frame=rays.to(plucker.dtype),
+            reference=(reference if reference_view else rays).to(plucker.dtype),
+            scale=(1 / (spacing * 4**level)).repeat_interleave(frames).to(plucker.dtype),
+        )
+    return levels
+
+
+def _neighbour_spacing(rays: torch.Tensor) -> torch.Tensor:
+    """Mean 1 - cos of the angle between neighbouring tokens of rays [B, 3, h, w] (1 for zero rays or a
+    single token): [B]."""
+    if rays.shape[-1] > 1:
+        cosine = (rays[..., 1:] * rays[..., :-1]).sum(1)
+    elif rays.shape[-2] > 1:
+        cosine = (rays[..., 1:, :] * rays[..., :-1, :]).sum(1)
+    else:
+        return torch.ones(rays.shape[0], dtype=rays.dtype, device=rays.device)
+    return (1 - cosine.flatten(1).mean(1)).clamp_min(1e-8)
+
+
+def ray_biased_attention(
+    attn: Attention,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    query_rays: torch.Tensor,
+    key_rays: torch.Tensor,
+    ray_scale: torch.Tensor,
+    head_scale: torch.Tensor,
+) -> torch.Tensor:
+    """softmax(Q K^T / sqrt d + b) V with b = ray_scale * head_scale * (r_q . r_k) per head: [N, L, inner].
+
+    Up to a constant per query, b = -ray_scale * head_scale * (1 - cos angle(r_q, r_k)), a Gaussian-like
+    preference (width about 1 / sqrt(head_scale) tokens) for keys that see the query's direction. It is
+    computed as three extra channels of Q and K, so no [L, L] bias is ever stored."""
+    query, key, value = _heads(attn, query), _heads(attn, key), _heads(attn, value)
+    head_dim = query.shape[-1]
+    weight = ray_scale[:, None] * head_scale.to(ray_scale.dtype)[None, :] * head_dim**0.5
+    query = torch.cat([query, query_rays[:, None] * weight[:, :, None, None]], dim=-1)
+    key = torch.cat([key, key_rays[:, None].expand(-1, key.shape[1], -1, -1)], dim=-1)
+    output = F.scaled_dot_product_attention(query, key, value, scale=head_dim**-0.5)
+    return _merge_heads(output).to(value.dtype)
+
+
 class ConditionBank:
     """What one forward pass shares between the two UNets' processors and hooks.
 
@@ -57,6 +137,7 @@ class ConditionBank:
 
     def __init__(self) -> None:
         self.camera_tokens: dict[int, torch.Tensor] = {}
+        self.rays: dict[int, LevelRays] = {}
         self.reference_maps: dict[str, torch.Tensor] = {}
         self.semantic_tokens: torch.Tensor | None = None
         self.num_frames: int = 1
@@ -182,15 +263,27 @@ class MotionFlowSelfAttnProcessor(nn.Module):
     because the block's own tokens arrive normalised. Object attention takes the reference attention's
     output as queries and the semantic tokens (shared by all frames of a video) as keys and values; its
     output goes through a zero-initialised projection into the block and through a zero-initialised
-    head into the semantic mask (1 + head), which SemanticMaskHook applies after temporal attention."""
+    head into the semantic mask (1 + head), which SemanticMaskHook applies after temporal attention.
+
+    With `ray_bias`, reference attention is `ray_biased_attention` over the block's level's rays, with a
+    learnt log-scale per head (0 at the start: a preference about one token wide)."""
 
     def __init__(
-        self, bank: ConditionBank, key: str, attn: Attention, norm: nn.LayerNorm, semantic_dim: int | None
+        self,
+        bank: ConditionBank,
+        key: str,
+        attn: Attention,
+        norm: nn.LayerNorm,
+        semantic_dim: int | None,
+        level: int = 0,
+        ray_bias: bool = False,
     ):
         super().__init__()
         _check_plain(attn, "MotionFlowSelfAttnProcessor")
         self.bank = bank
         self.key = key
+        self.level = level
+        self.ray_log_scale = nn.Parameter(torch.zeros(attn.heads)) if ray_bias else None
         self.base = AttnProcessor2_0()
         dim, inner = attn.to_q.in_features, attn.to_q.out_features
         self.reference_norm = nn.LayerNorm(dim, eps=norm.eps, elementwise_affine=norm.elementwise_affine)
@@ -234,11 +327,20 @@ class MotionFlowSelfAttnProcessor(nn.Module):
                 f"{tuple(hidden_states.shape)}"
             )
         context = torch.cat([hidden_states, self.reference_norm(reference.to(hidden_states.dtype))], dim=1)
-        return _attend(
+        query = self.reference_to_q(hidden_states)
+        key, value = self.reference_to_k(context), self.reference_to_v(context)
+        if self.ray_log_scale is None:
+            return _attend(attn, query, key, value)
+        rays = self.bank.rays[self.level]
+        return ray_biased_attention(
             attn,
-            self.reference_to_q(hidden_states),
-            self.reference_to_k(context),
-            self.reference_to_v(context),
+            query,
+            key,
+            value,
+            rays.frame,
+            torch.cat([rays.frame, rays.reference], dim=1),
+            rays.scale,
+            self.ray_log_scale.exp(),
         )
 
     def object_attention(self, attn: Attention, features: torch.Tensor) -> torch.Tensor:

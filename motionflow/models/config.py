@@ -58,7 +58,14 @@ class MotionFlowConfig:
     AnimateDiff backbone sees the reference only through CLIP tokens and the reference motion network;
     the small configuration's backbone is pretrained with it (motionflow/checkpoints/TRAINING.md: without
     it, the small models barely depend on the reference image). The reference motion network, a copy of
-    the same UNet, then sees the reference latent in both input slots."""
+    the same UNet, then sees the reference latent in both input slots.
+
+    `reference_ray_bias`: reference attention also weighs each key by how close the ray it sees is to the
+    query's ray (`motionflow.models.attention.ray_biased_attention`): a frame's token attends most to the
+    reference-map token that looks in the same world direction, which is where that token's content sits
+    in the reference view for a rotating camera (the homography K R K^-1) and for distant content under
+    translation. Not in the paper, whose reference attention has no positional term, so that mapping a
+    camera to pixel displacements has to be learnt from the Plücker features alone."""
 
     unet: dict[str, Any]
     motion_adapter: dict[str, Any]
@@ -76,6 +83,7 @@ class MotionFlowConfig:
     reference_net_init: ReferenceNetInit = "pretrained"
     reference_timestep: ReferenceTimestep = "denoising"
     image_latent_condition: bool = False
+    reference_ray_bias: bool = False
     image_encoder_mean: tuple[float, float, float] = CLIP_MEAN
     image_encoder_std: tuple[float, float, float] = CLIP_STD
     semantic_encoder_mean: tuple[float, float, float] = IMAGENET_MEAN

@@ -25,11 +25,13 @@ from motionflow.errors import FrameCountError
 from motionflow.models.attention import (
     CameraCrossAttnProcessor,
     ConditionBank,
+    LevelRays,
     MotionFlowSelfAttnProcessor,
     ReferenceMapCapture,
     SemanticMaskHook,
     is_spatial_block,
     spatial_block_level,
+    token_rays,
     transformer_key,
 )
 from motionflow.models.components import MotionFlowComponents, load_components
@@ -54,7 +56,8 @@ class MotionFlowConditions:
     image_tokens [B, T, D], reference_latents [B, C, h, w], camera_features: per level
     [B * F, C_i, h_i, w_i], semantic_tokens [B, P, S] / semantic_map [B, S, g, g] (None without the
     semantic encoder). `reference_maps` caches the reference network's maps when they do not depend
-    on the timestep (config.reference_timestep == "zero")."""
+    on the timestep (config.reference_timestep == "zero"). `rays`: every level's token rays for
+    reference attention's ray bias (None without `config.reference_ray_bias`)."""
 
     image_tokens: torch.Tensor
     reference_latents: torch.Tensor
@@ -63,6 +66,7 @@ class MotionFlowConditions:
     semantic_map: torch.Tensor | None
     num_frames: int
     reference_maps: dict[str, torch.Tensor] | None = None
+    rays: dict[int, LevelRays] | None = None
 
     @property
     def batch_size(self) -> int:
@@ -138,10 +142,15 @@ class MotionFlowModel(VideoDenoiser):
         blocks = self._spatial_blocks(self.video_unet)
         semantic_dim = self.semantic_encoder.hidden_size if self.semantic_encoder is not None else None
         for key, block in blocks.items():
-            self._checked_level(key, block)
             block.attn1.set_processor(
                 MotionFlowSelfAttnProcessor(
-                    self.bank, key, block.attn1, block.norm1, semantic_dim=semantic_dim
+                    self.bank,
+                    key,
+                    block.attn1,
+                    block.norm1,
+                    semantic_dim=semantic_dim,
+                    level=self._checked_level(key, block),
+                    ray_bias=self.config.reference_ray_bias,
                 )
             )
         if semantic_dim is not None:
@@ -270,6 +279,14 @@ class MotionFlowModel(VideoDenoiser):
         semantic_tokens = semantic_map = None
         if self.semantic_encoder is not None:
             semantic_tokens, semantic_map = self.semantic_encoder(reference_image)
+        rays = None
+        if self.config.reference_ray_bias:
+            rays = token_rays(
+                plucker,
+                self.codec.downsample_factor,
+                len(self.config.block_out_channels),
+                reference_view=self.reference_net is not None,
+            )
         return MotionFlowConditions(
             image_tokens=image_tokens,
             reference_latents=reference_latents,
@@ -277,6 +294,7 @@ class MotionFlowModel(VideoDenoiser):
             semantic_tokens=semantic_tokens,
             semantic_map=semantic_map,
             num_frames=plucker.shape[1],
+            rays=rays,
         )
 
     def forward(
@@ -320,6 +338,12 @@ class MotionFlowModel(VideoDenoiser):
             level: features.flatten(2).transpose(1, 2)
             for level, features in enumerate(conditions.camera_features)
         }
+        if self.config.reference_ray_bias:
+            if conditions.rays is None:
+                raise ValueError(
+                    "a model with reference_ray_bias needs conditions with rays (encode_conditions)"
+                )
+            bank.rays = conditions.rays
         bank.reference_maps = self._reference_maps(conditions, timesteps, context)
         return self.video_unet(sample, timesteps, encoder_hidden_states=context).sample
 

@@ -17,6 +17,8 @@ ABLATIONS = {
     "w/o semantic encoder": {"use_semantic_encoder": False},
     "random reference init": {"reference_net_init": "random"},
     "normal camera values": {"camera_value_init": "normal"},
+    "ray-biased reference attention": {"reference_ray_bias": True},
+    "ray bias w/o reference net": {"reference_ray_bias": True, "use_reference_net": False},
     "three levels, two layers": {"block_out_channels": (16, 16, 32), "layers_per_block": 2},
 }
 
