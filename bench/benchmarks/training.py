@@ -1,15 +1,16 @@
 """Training and bundled-checkpoint benchmark.
 
-- seconds per optimizer step of the `motionflow-small` training config (16 frames at 128x128) in each
-  phase, at a chosen batch size, device and precision, encoding the frames in every step or, with
-  `--cached-latents`, on latents encoded once (`data.cache_latents`): the pretraining stand-in (video backbone only),
+- seconds per optimizer step of a training config (`--config`, by default `motionflow-small`: 16 frames
+  at 128x128) in each phase, at a chosen batch size, device and precision, encoding the frames in every
+  step or, with `--cached-latents`, on latents encoded once (`data.cache_latents`): the pretraining
+  stand-in (video backbone only),
   stage 1 (new modules; the backbone frozen but back-propagated through), stage 2 (everything), with
   the peak GPU memory of each on a GPU;
 - seconds per 16-frame video of the bundled `motionflow` method on the CPU (its default sampling steps
   and guidance, generated at 128x128 and resized to the 256x256 frames asked for).
 
 Median of a few steps after one warm-up step. Run as
-`python -m bench.benchmarks.training [--threads N] [--device cuda --batch-size 32 --precision bf16]`
+`python -m bench.benchmarks.training [--config NAME] [--threads N] [--device cuda --batch-size 32 --precision bf16]`
 (one thread is the fastest setting on a shared, busy CPU)."""
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def seconds_per_step(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=CONFIG, help="training config name or path")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--steps", type=int, default=TIMED_STEPS, help="timed steps per phase")
     parser.add_argument("--device", default="cpu")
@@ -87,13 +89,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    config = load_training_config(CONFIG)
+    config = load_training_config(args.config)
     model_config = model_config_for(config)
     clip = render_synthetic_clip("indoor", "re10k", config.data.num_frames, config.data.image_size, seed=0)
     item = to_training_item(*fit_to_size(clip.frames, clip.trajectory, config.data.image_size))
     batch = {key: value.expand(args.batch_size, *value.shape) for key, value in item.items()}
     print(
-        f"training config {CONFIG!r}: batch {args.batch_size}, {config.data.num_frames} frames at "
+        f"training config {args.config!r}: batch {args.batch_size}, {config.data.num_frames} frames at "
         f"{config.data.image_size[0]}x{config.data.image_size[1]}, {device}, {args.precision}, "
         f"{torch.get_num_threads()} CPU thread(s)" + (", cached latents" if args.cached_latents else "")
     )
