@@ -76,18 +76,20 @@ def token_rays(
     reference image); otherwise they are aligned with each frame's own tokens."""
     batch, frames = plucker.shape[:2]
     directions = plucker[:, :, 3:].flatten(0, 1).float()
-    levels: dict[int, LevelRays] = {}
-    spacing = None
+    grids = []
     for level in range(num_levels):
         pooled = F.avg_pool2d(directions, downsample * 2**level)
-        pooled = pooled * torch.rsqrt((pooled * pooled).sum(1, keepdim=True).clamp_min(1e-12))
-        if spacing is None:
-            spacing = _neighbour_spacing(pooled.unflatten(0, (batch, frames))[:, 0])
-        rays = pooled.flatten(2).transpose(1, 2)
-        reference = rays.unflatten(0, (batch, frames))[:, :1].expand(-1, frames, -1, -1).flatten(0, 1)
+        grids.append(pooled * torch.rsqrt((pooled * pooled).sum(1, keepdim=True).clamp_min(1e-12)))
+    spacing = _neighbour_spacing(grids[0].unflatten(0, (batch, frames))[:, 0])
+    levels: dict[int, LevelRays] = {}
+    for level, grid in enumerate(grids):
+        rays = grid.flatten(2).transpose(1, 2)
+        reference = rays
+        if reference_view:
+            reference = rays.unflatten(0, (batch, frames))[:, :1].expand(-1, frames, -1, -1).flatten(0, 1)
         levels[level] = LevelRays(
             frame=rays.to(plucker.dtype),
-            reference=(reference if reference_view else rays).to(plucker.dtype),
+            reference=reference.to(plucker.dtype),
             scale=(1 / (spacing * 4**level)).repeat_interleave(frames).to(plucker.dtype),
         )
     return levels
