@@ -12,6 +12,6 @@ from baselines import (  # noqa: F401  (importing registers the methods)
     videocrafter,
     warp,
 )
-from baselines.base import METHODS, Method, MethodRequirements
+from baselines.base import METHODS, Method, MethodRequirements, create_method
 
-__all__ = ["METHODS", "Method", "MethodRequirements"]
+__all__ = ["METHODS", "Method", "MethodRequirements", "create_method"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,3 +85,17 @@ class Method(ABC):
 
 
 METHODS: Registry[type[Method]] = Registry("method")
+
+
+def create_method(name: str, **options: Any) -> Method:
+    """The registered method `name`, given the options its constructor accepts (None values are left out);
+    an option it does not take is an error naming it."""
+    method_class = METHODS.get(name)
+    given = {key: value for key, value in options.items() if value is not None}
+    accepted = set(inspect.signature(method_class.__init__).parameters)
+    rejected = sorted(set(given) - accepted)
+    if rejected:
+        raise ValueError(
+            f"method {name!r} does not take {', '.join('--' + key.replace('_', '-') for key in rejected)}"
+        )
+    return method_class(**given)

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 from rich.progress import track
 
+from baselines import create_method
 from baselines.base import Method
-from bench.commands.generate import create_method
 from bench.console_table import print_and_save
 from bench.report.strip import render_frame_strip
 from bench.runs.suites import BUNDLED_METHODS, BUNDLED_REFERENCE_ROWS

@@ -7,7 +7,6 @@ ground_truth.mp4 when the clip has one; OUT/generations.json lists them."""
 
 from __future__ import annotations
 
-import inspect
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import typer
 from PIL import Image
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from baselines import METHODS, Method
+from baselines import METHODS, Method, create_method
 from bench.runs.clips import CLIP_SOURCES
 from motionflow.camera.trajectory import Trajectory
 from motionflow.camera.trajectory_files import load_trajectory, write_trajectory
@@ -40,20 +39,6 @@ class GenerationRequest:
     reference_image: np.ndarray
     trajectory: Trajectory
     ground_truth: np.ndarray | None = None
-
-
-def create_method(name: str, **options: Any) -> Method:
-    """The registered method `name`, given the options its constructor accepts (None values are left out);
-    an option it does not take is an error naming it."""
-    method_class = METHODS.get(name)
-    given = {key: value for key, value in options.items() if value is not None}
-    accepted = set(inspect.signature(method_class.__init__).parameters)
-    rejected = sorted(set(given) - accepted)
-    if rejected:
-        raise ValueError(
-            f"method {name!r} does not take {', '.join('--' + key.replace('_', '-') for key in rejected)}"
-        )
-    return method_class(**given)
 
 
 def image_request(image: Path, trajectory_file: Path) -> GenerationRequest:

@@ -35,6 +35,22 @@ def _split(values: str | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(value.strip() for value in values.split(",") if value.strip())
 
 
+def parse_checkpoints(values: list[str] | None) -> dict[str, str] | None:
+    """["METHOD=FOLDER", ...] -> {method: absolute folder}; each folder must exist."""
+    if not values:
+        return None
+    checkpoints = {}
+    for value in values:
+        name, separator, folder = value.partition("=")
+        if not separator or not name.strip() or not folder.strip():
+            raise typer.BadParameter(f"expected METHOD=FOLDER, got {value!r}")
+        path = Path(folder.strip()).expanduser()
+        if not path.is_dir():
+            raise typer.BadParameter(f"checkpoint folder {path} of {name.strip()!r} not found")
+        checkpoints[name.strip()] = str(path.resolve())
+    return checkpoints
+
+
 def run_command(
     suite: Annotated[str, typer.Option(help=f"Suite: {', '.join(SUITES.names())}.")] = "smoke",
     out: Annotated[Path, typer.Option(help="Run directory (created, or resumed if it exists).")] = Path(
@@ -58,15 +74,26 @@ def run_command(
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Parallel pose-estimation processes (default: all cores).")
     ] = None,
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="METHOD=FOLDER: run METHOD from this checkpoint folder (a training run's model) instead of "
+            "its default weights; repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Generate -> pose (generated and ground truth) -> metrics -> tables for a suite."""
     console = Console(stderr=True)
     try:
         chosen = SUITES.get(suite).with_overrides(
-            methods=_split(methods), estimators=_split(estimators), camera_preset=preset, trials=trials
+            methods=_split(methods),
+            estimators=_split(estimators),
+            camera_preset=preset,
+            trials=trials,
+            checkpoints=parse_checkpoints(checkpoint),
         )
         layout = run_suite(chosen, out, parse_shard(shard), jobs, console)
-    except (MotionFlowError, UnknownNameError, FileNotFoundError) as error:
+    except (MotionFlowError, UnknownNameError, FileNotFoundError, ValueError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
     if shard is None:

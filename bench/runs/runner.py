@@ -14,7 +14,7 @@ import platform
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import pandas as pd
 from accelerate import PartialState
 from rich.console import Console
 
-from baselines import METHODS, Method
+from baselines import Method, create_method
 from bench.metrics.camera import camera_metrics
 from bench.metrics.presets import camera_preset
 from bench.metrics.result import MetricResult
@@ -129,7 +129,7 @@ def write_manifest(layout: RunLayout, suite: Suite) -> Suite:
         )
         return suite
     manifest = json.loads(layout.manifest.read_text())
-    existing = manifest.get("suite", {})
+    existing = _with_defaults(manifest.get("suite", {}))
     fixed = {key: value for key, value in settings.items() if key not in EXTENDABLE_SETTINGS}
     if {key: value for key, value in existing.items() if key not in EXTENDABLE_SETTINGS} != fixed:
         raise RunError(
@@ -163,7 +163,7 @@ class Participants:
 def check_participants(suite: Suite) -> Participants:
     methods, unavailable_methods = {}, {}
     for name in suite.methods:
-        method = METHODS.get(name)()
+        method = create_method(name, checkpoint_dir=suite.checkpoints.get(name))
         try:
             method.check_available()
         except MotionFlowError as error:
@@ -513,13 +513,24 @@ def write_tables(layout: RunLayout, with_paper: bool = False) -> list[Path]:
 
 def _suite_fields(payload: dict) -> dict:
     """Suite fields from the manifest's JSON (lists back to tuples)."""
-    fields = dict(payload)
-    fields["sources"] = tuple(
+    values = _with_defaults(payload)
+    values["sources"] = tuple(
         SourceSpec(
             spec["source"], spec["count"], None if spec["image_size"] is None else tuple(spec["image_size"])
         )
         for spec in payload["sources"]
     )
     for name in ("methods", "estimators", "trajectory_sets", "paired_metrics", "set_metrics"):
-        fields[name] = tuple(payload[name])
-    return fields
+        values[name] = tuple(payload[name])
+    return values
+
+
+def _with_defaults(payload: dict) -> dict:
+    """A manifest's suite settings with the defaults of fields added to `Suite` after it was written, so
+    that older run directories still resume and merge."""
+    defaults = {
+        field.name: field.default if field.default_factory is MISSING else field.default_factory()
+        for field in fields(Suite)
+        if field.default is not MISSING or field.default_factory is not MISSING
+    }
+    return {**json.loads(json.dumps(defaults)), **payload}

@@ -31,6 +31,13 @@ class Suite:
     paired_metrics: tuple[str, ...] = ("psnr", "ssim", "lpips")
     set_metrics: tuple[str, ...] = ("fid", "kid", "fvd")
     settings: dict = field(default_factory=dict)
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    """Method name -> the checkpoint folder it runs instead of its default weights (a trained run's model)."""
+
+    def __post_init__(self) -> None:
+        strays = sorted(set(self.checkpoints) - set(self.methods))
+        if strays:
+            raise ValueError(f"checkpoints given for methods the suite does not run: {', '.join(strays)}")
 
     def with_overrides(self, **overrides) -> Suite:
         """A copy with the given fields replaced (None values are ignored)."""

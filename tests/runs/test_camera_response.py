@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from baselines import create_method
 from bench.camera_response import camera_response, mirrored_pairs, write_response_strip
-from bench.commands.generate import create_method
 from bench.report.strip import LABEL_WIDTH, ROW_GAP
 
 

@@ -117,3 +117,45 @@ def test_unavailable_methods_and_estimators_are_recorded_as_not_computed(tmp_pat
     assert set(videocrafter["status"]) == {"not_computed"}
     assert videocrafter["reason"].str.contains("unavailable").all()
     assert set(records.loc[records["method"] == "static", "metric"]) >= {"psnr", "ssim", "RotErr", "fid"}
+
+
+def test_a_method_runs_from_the_checkpoint_folder_given(tmp_path, tiny_suite):
+    from motionflow.pipeline import MotionFlowPipeline
+    from tests.models.helpers import tiny_model
+
+    folder = MotionFlowPipeline(tiny_model()).save_pretrained(tmp_path / "trained")
+    suite = replace(
+        tiny_suite,
+        sources=(replace(tiny_suite.sources[0], count=1),),
+        methods=("static", "motionflow"),
+        estimators=(),
+        paired_metrics=("psnr",),
+        set_metrics=(),
+        checkpoints={"motionflow": str(folder)},
+    )
+    layout = run_suite(suite, tmp_path / "run")
+    meta = _meta(layout, "motionflow", VideoKey("synthetic-indoor", "basic", "indoor-re10k-0"))
+    from baselines import METHODS
+
+    assert meta["fingerprint"] == METHODS.get("motionflow")(checkpoint_dir=folder).fingerprint()
+    psnr = load_run_records(layout).query("method == 'motionflow' and metric == 'psnr'")
+    assert set(psnr["status"]) == {"ok"}
+    assert json.loads(layout.manifest.read_text())["suite"]["checkpoints"] == {"motionflow": str(folder)}
+    with pytest.raises(RunError, match="other settings"):
+        run_suite(replace(suite, checkpoints={}), tmp_path / "run")
+
+
+def test_checkpoints_are_refused_for_methods_that_do_not_run_or_take_none(tmp_path, tiny_suite):
+    with pytest.raises(ValueError, match="does not run: motionflow"):
+        replace(tiny_suite, checkpoints={"motionflow": str(tmp_path)})
+    with pytest.raises(ValueError, match="'static' does not take"):
+        run_suite(replace(tiny_suite, checkpoints={"static": str(tmp_path)}), tmp_path / "run")
+
+
+def test_a_run_written_before_a_suite_field_existed_still_resumes(tmp_path, tiny_suite):
+    suite = replace(tiny_suite, sources=tiny_suite.sources[:0])
+    layout = run_suite(suite, tmp_path)
+    manifest = json.loads(layout.manifest.read_text())
+    del manifest["suite"]["checkpoints"]
+    layout.manifest.write_text(json.dumps(manifest))
+    run_suite(suite, tmp_path)
