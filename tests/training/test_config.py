@@ -113,3 +113,12 @@ def test_the_cpu_configs_are_the_shipped_schedule_at_cpu_sizes_on_the_bundled_va
     assert method.data.image_size == (64, 64) and method.data.num_frames == 8
     assert method.data.motion_variants == shipped.data.motion_variants
     assert [phase.name for phase in method.phases] == ["stage1", "stage2"]
+
+
+def test_the_128_cpu_config_continues_the_64_run_in_stage_2_at_the_benchmark_size():
+    low, high = load_training_config("cpu64-motionflow"), load_training_config("cpu128-motionflow")
+    assert high.model.base == "" and high.model.init == "runs/cpu64-motionflow/model"
+    assert high.model.overrides == low.model.overrides and high.model.method == low.model.method
+    assert high.data.image_size == (128, 128) and high.data.num_frames == 16
+    assert high.data.cache != low.data.cache
+    assert [phase.name for phase in high.phases] == ["stage2"]
