@@ -284,6 +284,9 @@ class BaselineModel(VideoDenoiser):
     def backbone_config(self) -> MotionFlowConfig:
         return self.config.backbone
 
+    def set_generation_defaults(self, image_size: tuple[int, int], num_frames: int) -> None:
+        self.config.backbone = replace(self.config.backbone, image_size=tuple(image_size), num_frames=num_frames)
+
     # ----------------------------------------------------------------- persistence
 
     @classmethod

@@ -11,7 +11,7 @@ noisy video latents + the above --AnimateDiff UNetMotionModel with MotionFlow pr
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -210,6 +210,9 @@ class MotionFlowModel(VideoDenoiser):
     @property
     def backbone_config(self) -> MotionFlowConfig:
         return self.config
+
+    def set_generation_defaults(self, image_size: tuple[int, int], num_frames: int) -> None:
+        self.config = replace(self.config, image_size=tuple(image_size), num_frames=num_frames)
 
     # ----------------------------------------------------------------- persistence
 

@@ -207,6 +207,11 @@ class VideoDenoiser(AnimateDiffBackbone, ABC):
     def backbone_config(self) -> MotionFlowConfig:
         """The MotionFlow config of the UNet, motion adapter, CLIP encoder and codec."""
 
+    @abstractmethod
+    def set_generation_defaults(self, image_size: tuple[int, int], num_frames: int) -> None:
+        """Sets the size and frame count a pipeline generates at by default (the config's `image_size` and
+        `num_frames`): those a model is trained at, also when it continues another size's model."""
+
     # ----------------------------------------------------------------- persistence
 
     def save_pretrained(self, directory: str | Path) -> Path:

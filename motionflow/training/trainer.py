@@ -361,7 +361,9 @@ class Trainer:
             return build_trainee(method, self.model_config, MotionFlowComponents.random(self.model_config))
         if init == "pretrained":
             return pretrained_trainee(method, self.model_config)
-        return load_trainee(method, init)
+        model = load_trainee(method, init)
+        model.set_generation_defaults(self.config.data.image_size, self.config.data.num_frames)
+        return model
 
     @staticmethod
     def _trainable(model: nn.Module, phase: PhaseConfig) -> list[nn.Parameter]:

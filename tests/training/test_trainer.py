@@ -11,6 +11,7 @@ from motionflow.pipeline import MotionFlowPipeline
 from motionflow.training import Trainer, TrainingError, epsilon_loss, train, training_scheduler
 from motionflow.training.data import batch_inputs, build_training_items
 from motionflow.training.losses import step_generator
+from motionflow.training.models import load_trainee
 from tests.training.helpers import TINY_MODEL, tiny_training_config
 
 PHASES = [
@@ -88,6 +89,19 @@ def test_the_trained_run_loads_as_a_pipeline(tmp_path):
     pipeline = MotionFlowPipeline.from_pretrained(result.model)
     assert pipeline.model.config.image_size == (32, 32)
     assert (tmp_path / "run" / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("method", ["motionflow", "cameractrl"])
+def test_a_run_continuing_another_sizes_model_generates_at_its_own_size(method, tmp_path):
+    one_step = [{"name": "stage2", "steps": 1, "learning_rate": 1e-4}]
+    small = train(tiny_training_config(one_step, model={"method": method}), tmp_path / "small", progress=False)
+    larger = tiny_training_config(
+        one_step, model={"method": method, "init": str(small.model)}, data={"image_size": [48, 48], "num_frames": 6}
+    )
+    result = train(larger, tmp_path / "larger", progress=False)
+    assert load_trainee(method, small.model).backbone_config.image_size == (32, 32)
+    continued = load_trainee(method, result.model).backbone_config
+    assert (continued.image_size, continued.num_frames) == ((48, 48), 6)
 
 
 def test_an_existing_run_is_not_overwritten_without_resume(tmp_path):
