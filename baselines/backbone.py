@@ -285,7 +285,9 @@ class BaselineModel(VideoDenoiser):
         return self.config.backbone
 
     def set_generation_defaults(self, image_size: tuple[int, int], num_frames: int) -> None:
-        self.config.backbone = replace(self.config.backbone, image_size=tuple(image_size), num_frames=num_frames)
+        self.config.backbone = replace(
+            self.config.backbone, image_size=tuple(image_size), num_frames=num_frames
+        )
 
     # ----------------------------------------------------------------- persistence
 

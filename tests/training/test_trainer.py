@@ -94,9 +94,13 @@ def test_the_trained_run_loads_as_a_pipeline(tmp_path):
 @pytest.mark.parametrize("method", ["motionflow", "cameractrl"])
 def test_a_run_continuing_another_sizes_model_generates_at_its_own_size(method, tmp_path):
     one_step = [{"name": "stage2", "steps": 1, "learning_rate": 1e-4}]
-    small = train(tiny_training_config(one_step, model={"method": method}), tmp_path / "small", progress=False)
+    small = train(
+        tiny_training_config(one_step, model={"method": method}), tmp_path / "small", progress=False
+    )
     larger = tiny_training_config(
-        one_step, model={"method": method, "init": str(small.model)}, data={"image_size": [48, 48], "num_frames": 6}
+        one_step,
+        model={"method": method, "init": str(small.model)},
+        data={"image_size": [48, 48], "num_frames": 6},
     )
     result = train(larger, tmp_path / "larger", progress=False)
     assert load_trainee(method, small.model).backbone_config.image_size == (32, 32)
