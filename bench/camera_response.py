@@ -33,8 +33,7 @@ from bench.console_table import print_and_save
 from bench.report.strip import render_frame_strip
 from bench.runs.suites import BUNDLED_METHODS, BUNDLED_REFERENCE_ROWS
 from motionflow.camera.trajectory import Trajectory
-from motionflow.training.config import HELD_OUT_SEED_OFFSET, DataSettings
-from motionflow.training.data import SyntheticClipItems
+from motionflow.training.condition_use import held_out_items
 
 MIRRORED_LEFT_RIGHT = 1
 """The motion variant (`DataSettings.motion_variants`) mirrored left-right."""
@@ -76,15 +75,7 @@ def mirrored_pairs(
     scenes: int, image_size: tuple[int, int], num_frames: int, seed: int = 0
 ) -> list[MirroredPair]:
     """`scenes` held-out synthetic scenes (seeds from HELD_OUT_SEED_OFFSET on), two clips each."""
-    settings = DataSettings(
-        image_size=image_size,
-        num_frames=num_frames,
-        seed_offset=HELD_OUT_SEED_OFFSET,
-        num_clips=2 * scenes,
-        num_workers=0,
-        motion_variants=MIRRORED_LEFT_RIGHT + 1,
-    )
-    items = SyntheticClipItems(settings, seed=seed)
+    items = held_out_items(2 * scenes, image_size, num_frames, MIRRORED_LEFT_RIGHT + 1, seed)
     pairs = []
     for scene in range(scenes):
         (frames, trajectory), (mirrored_frames, mirrored) = (

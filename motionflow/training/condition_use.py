@@ -50,6 +50,22 @@ class ConditionUse:
         return asdict(self) | {"loss_gap": self.loss_gap}
 
 
+def held_out_items(
+    num_clips: int, image_size: tuple[int, int], num_frames: int, motion_variants: int = 1, seed: int = 0
+) -> SyntheticClipItems:
+    """Synthetic clips no training run sees (scene seeds from HELD_OUT_SEED_OFFSET on), `motion_variants`
+    per scene (`DataSettings.motion_variants`; 1: the motion as sampled)."""
+    settings = DataSettings(
+        image_size=image_size,
+        num_frames=num_frames,
+        seed_offset=HELD_OUT_SEED_OFFSET,
+        num_clips=num_clips,
+        num_workers=0,
+        motion_variants=motion_variants,
+    )
+    return SyntheticClipItems(settings, seed=seed)
+
+
 def held_out_batch(num_clips: int, image_size: tuple[int, int], num_frames: int, seed: int = 0) -> dict:
     """A collated batch of synthetic clips no training run sees."""
     return validation_batch(DataSettings(image_size=image_size, num_frames=num_frames), num_clips, seed)
