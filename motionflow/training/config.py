@@ -61,7 +61,8 @@ class ModelSettings:
 
     `init`: "random" (components built from the seed; the pretrain phase stands in for pretrained
     weights), "pretrained" (the local SD1.5 / AnimateDiff / DINO / CLIP folders, see
-    `MotionFlowModel.from_pretrained_components`) or the path of a checkpoint folder of `method`.
+    `MotionFlowModel.from_pretrained_components`) or the path of a checkpoint folder of `method` (its
+    weights and architecture; the run's model generates at the run's `data.image_size` and `num_frames`).
     `base`: instead, the folder of a training run whose `autoencoder` and `pretrain` phases are complete:
     its VAE and backbone are the pretrained weights every method trained on it starts from, so
     methods compared at equal budget share them.
