@@ -122,3 +122,13 @@ def test_the_128_cpu_config_continues_the_64_run_in_stage_2_at_the_benchmark_siz
     assert high.data.image_size == (128, 128) and high.data.num_frames == 16
     assert high.data.cache != low.data.cache
     assert [phase.name for phase in high.phases] == ["stage2"]
+
+
+def test_the_continued_128_cpu_config_is_the_128_run_with_its_model_as_start():
+    first, continued = (
+        load_training_config("cpu128-motionflow"),
+        load_training_config("cpu128-motionflow-continued"),
+    )
+    assert continued.model.init == "runs/cpu128-motionflow/model"
+    assert replace(continued, name=first.name, model=first.model, phases=first.phases) == first
+    assert [(phase.name, phase.steps) for phase in continued.phases] == [("stage2", 1250)]
