@@ -33,16 +33,28 @@ def checkpoint_label(folder: Path) -> str:
     return folder.name if folder.name != "model" else folder.parent.name
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def held_out_checkpoints_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a diagnostic over checkpoint folders on held-out synthetic clips: FOLDER ...
+    (`checkpoint_folders`), --clips, --image-size, --frames and --csv."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--clips", type=int, default=4, help="held-out synthetic clips")
     parser.add_argument("--image-size", type=int, default=128)
     parser.add_argument("--frames", type=int, default=16)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--csv", type=Path, default=None)
+    return parser
+
+
+def checkpoint_folders(args: argparse.Namespace) -> list[Path]:
+    """The folders given, else every bundled checkpoint."""
+    return args.folders or [checkpoint_path(name) for name in bundled_checkpoints()]
+
+
+def main() -> None:
+    parser = held_out_checkpoints_parser(__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
-    folders = args.folders or [checkpoint_path(name) for name in bundled_checkpoints()]
+    folders = checkpoint_folders(args)
     batch = held_out_batch(args.clips, (args.image_size, args.image_size), args.frames)
     rows = []
     for folder in folders:

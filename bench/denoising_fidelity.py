@@ -1,5 +1,7 @@
-"""Where does a trained model lose the picture? On held-out synthetic clips, PSNR of the reference frame
-(frame 0) and of the later frames (1.., as the suites score them) along the chain a generated video passes:
+"""Where does a trained model lose the picture? PSNR along the chain a generated video passes.
+
+On held-out synthetic clips, PSNR of the reference frame (frame 0) and of the later frames (1.., as the
+suites score them) at each stage:
 
 - `codec`: the frames encoded and decoded by the model's latent codec, the ceiling of anything generated
   in its latent space;
@@ -20,9 +22,7 @@ decided, not in the rendering of detail."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,11 +31,15 @@ from torch.utils.data import default_collate
 
 from baselines import create_method
 from baselines.base import Method
-from bench.condition_use import checkpoint_label, checkpoint_method
+from bench.condition_use import (
+    checkpoint_folders,
+    checkpoint_label,
+    checkpoint_method,
+    held_out_checkpoints_parser,
+)
 from bench.console_table import print_and_save
 from bench.metrics.visual import psnr
 from motionflow.camera.trajectory import Trajectory
-from motionflow.checkpoints import bundled_checkpoints, checkpoint_path
 from motionflow.models.inputs import video_to_uint8
 from motionflow.training.condition_use import held_out_items
 from motionflow.training.data import batch_inputs, to_training_item
@@ -111,15 +115,10 @@ def denoising_fidelity(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="*", type=Path)
-    parser.add_argument("--clips", type=int, default=4, help="held-out synthetic clips")
-    parser.add_argument("--image-size", type=int, default=128)
-    parser.add_argument("--frames", type=int, default=16)
+    parser = held_out_checkpoints_parser(__doc__.splitlines()[0])
     parser.add_argument("--no-sampling", action="store_true", help="skip the sampled videos (the slow row)")
-    parser.add_argument("--csv", type=Path, default=None)
     args = parser.parse_args()
-    folders = args.folders or [checkpoint_path(name) for name in bundled_checkpoints()]
+    folders = checkpoint_folders(args)
     items = held_out_items(args.clips, (args.image_size, args.image_size), args.frames)
     clips = [items.clip(index) for index in range(len(items))]
     rows = []

@@ -130,5 +130,6 @@ def test_the_continued_128_cpu_config_is_the_128_run_with_its_model_as_start():
         load_training_config("cpu128-motionflow-continued"),
     )
     assert continued.model.init == "runs/cpu128-motionflow/model"
+    assert replace(continued.model, init=first.model.init) == first.model
     assert replace(continued, name=first.name, model=first.model, phases=first.phases) == first
     assert [(phase.name, phase.steps) for phase in continued.phases] == [("stage2", 1250)]
