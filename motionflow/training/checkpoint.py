@@ -2,7 +2,8 @@
 
     <phase>/checkpoint-<step>/
       model.safetensors            every parameter and persistent buffer of the model
-      training_state.safetensors   optimizer state tensors + RNG states; param groups and step as metadata
+      training_state.safetensors   optimizer state tensors + RNG states (+ the EMA's averaged parameters
+                                   where the run keeps one); param groups, step and EMA counters as metadata
 
 A checkpoint folder is written beside its final name and renamed, so an interrupted save never leaves a
 checkpoint that a resume would trust."""
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from diffusers.training_utils import EMAModel
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -26,6 +28,8 @@ from motionflow.data.clips import atomic_directory
 MODEL_FILE = "model.safetensors"
 STATE_FILE = "training_state.safetensors"
 CHECKPOINT_PREFIX = "checkpoint-"
+EMA_PREFIX = "ema."
+EMA_METADATA = "ema"
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,11 @@ def _restore_rng(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> 
 
 
 def save_checkpoint(
-    directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer, progress: TrainingProgress
+    directory: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    progress: TrainingProgress,
+    ema: EMAModel | None = None,
 ) -> Path:
     """Writes the checkpoint folder atomically; `model` is the unwrapped module."""
     directory = Path(directory)
@@ -80,6 +88,11 @@ def save_checkpoint(
         step=str(progress.step),
         seconds=repr(progress.seconds),
     )
+    if ema is not None:
+        ema_state = ema.state_dict()
+        for index, tensor in enumerate(ema_state.pop("shadow_params")):
+            tensors[f"{EMA_PREFIX}{index}"] = tensor.detach().contiguous().cpu()
+        metadata[EMA_METADATA] = json.dumps(ema_state)
     model_state = {name: value.detach().contiguous().cpu() for name, value in model.state_dict().items()}
     with atomic_directory(directory) as temporary:
         save_file(model_state, temporary / MODEL_FILE, metadata={"format": "pt"})
@@ -88,9 +101,14 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    directory: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer, restore_rng: bool = True
+    directory: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    restore_rng: bool = True,
+    ema: EMAModel | None = None,
 ) -> TrainingProgress:
-    """Restores model weights, optimizer state and (by default) the RNG states; returns the progress."""
+    """Restores model weights, optimizer state, `ema`'s averages (the checkpoint must hold them) and (by
+    default) the RNG states; returns the progress."""
     directory = Path(directory)
     model.load_state_dict(load_file(directory / MODEL_FILE, device="cpu"), strict=True)
     with open(directory / STATE_FILE, "rb") as handle:
@@ -107,6 +125,11 @@ def load_checkpoint(
         if "betas" in group:
             group["betas"] = tuple(group["betas"])
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+    if ema is not None:
+        if EMA_METADATA not in metadata:
+            raise ValueError(f"{directory}: the run keeps an EMA of its weights, this checkpoint holds none")
+        shadow = [tensors[f"{EMA_PREFIX}{index}"] for index in range(len(ema.shadow_params))]
+        ema.load_state_dict({**json.loads(metadata[EMA_METADATA]), "shadow_params": shadow})
     if restore_rng:
         _restore_rng(tensors, metadata)
     return TrainingProgress(step=int(metadata["step"]), seconds=float(metadata["seconds"]))

@@ -11,6 +11,7 @@ other's, key by key; lists (the phases) replace the other's."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -33,20 +34,49 @@ the evaluation suites' lowest seeds."""
 CONFIGS_FOLDER = "configs"
 
 
+LearningRateDecay = Literal["constant", "cosine", "linear"]
+LEARNING_RATE_DECAYS: tuple[str, ...] = get_args(LearningRateDecay)
+
+
 @dataclass(frozen=True)
 class PhaseConfig:
-    """One phase: `steps` optimizer steps of Adam at `learning_rate` (constant after `warmup_steps`)."""
+    """One phase: `steps` optimizer steps of Adam at `learning_rate`, reached linearly over
+    `warmup_steps`, then held ("constant") or lowered to `final_learning_rate` at the phase's last step
+    along a half cosine or a line. A decaying rate lets a continued run settle instead of wandering
+    between checkpoints at its full rate."""
 
     name: PhaseName
     steps: int
     learning_rate: float
     warmup_steps: int = 0
+    decay: LearningRateDecay = "constant"
+    final_learning_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.name not in PHASE_NAMES:
             raise ValueError(f"phase name must be one of {', '.join(PHASE_NAMES)}, got {self.name!r}")
         if self.steps < 1 or self.learning_rate <= 0 or self.warmup_steps < 0:
             raise ValueError(f"phase {self.name}: steps >= 1, learning_rate > 0, warmup_steps >= 0 required")
+        if self.decay not in LEARNING_RATE_DECAYS:
+            raise ValueError(
+                f"phase {self.name}: decay must be one of {', '.join(LEARNING_RATE_DECAYS)}, got {self.decay!r}"
+            )
+        if not 0 <= self.final_learning_rate <= self.learning_rate:
+            raise ValueError(
+                f"phase {self.name}: final_learning_rate must be in [0, learning_rate], got {self.final_learning_rate}"
+            )
+        if self.decay != "constant" and self.warmup_steps >= self.steps:
+            raise ValueError(f"phase {self.name}: a decaying rate needs warmup_steps < steps")
+
+    def learning_rate_at(self, step: int) -> float:
+        """The rate of the optimizer step that takes the phase from `step` to `step + 1` steps done."""
+        if step < self.warmup_steps:
+            return self.learning_rate * (step + 1) / self.warmup_steps
+        if self.decay == "constant":
+            return self.learning_rate
+        progress = (step + 1 - self.warmup_steps) / (self.steps - self.warmup_steps)
+        remaining = 0.5 * (1 + math.cos(math.pi * progress)) if self.decay == "cosine" else 1 - progress
+        return self.final_learning_rate + (self.learning_rate - self.final_learning_rate) * remaining
 
 
 TRAINABLE_METHODS = ("motionflow", "cameractrl", "cameractrl+ic", "motionctrl", "animatediff")
@@ -196,6 +226,11 @@ class OptimSettings:
     paper's; 2: the high-noise steps, where the camera decides the layout, drawn more often
     (`motionflow.training.losses.sample_timesteps`)."""
 
+    ema_decay: float = 0.0
+    """The diffusion phases keep an exponential moving average of the trained weights with this decay
+    (diffusers' EMAModel, whose decay warms up as (1 + n) / (10 + n)); validation and each phase's
+    saved model use the average. 0: none, the weights as last updated."""
+
     new_module_lr_scale: float = 1.0
     """Stage 2: the learning rate of the parameters stage 1 trains (each method's new modules: MotionFlow's
     camera path, reference and object attention, semantic encoder; a baseline's camera encoder) as a
@@ -204,6 +239,8 @@ class OptimSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "adam_betas", tuple(self.adam_betas))
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"optim.ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.new_module_lr_scale <= 0:
             raise ValueError(f"optim.new_module_lr_scale must be positive, got {self.new_module_lr_scale}")
         if self.timestep_power <= 0:

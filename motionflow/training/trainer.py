@@ -26,7 +26,7 @@ import json
 import platform
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -67,6 +67,7 @@ from motionflow.training.data import (
     build_training_items,
     frames_to_model_range,
 )
+from motionflow.training.ema import ParameterAverage
 from motionflow.training.latent_cache import LatentClipItems
 from motionflow.training.losses import epsilon_loss, step_generator, training_scheduler
 from motionflow.training.models import build_trainee, load_trainee, pretrained_trainee, save_trained
@@ -462,10 +463,19 @@ class Trainer:
             eps=optim.adam_epsilon,
             weight_decay=optim.weight_decay,
         )
+        ema = (
+            ParameterAverage(parameters, optim.ema_decay)
+            if optim.ema_decay and not isinstance(model, AutoencoderTrainee)
+            else None
+        )
         progress = TrainingProgress(step=0, seconds=0.0)
         folders = checkpoint_folders(phase_dir)
         if self.resume and folders:
-            progress = load_checkpoint(folders[-1], model, optimizer)
+            progress = load_checkpoint(
+                folders[-1], model, optimizer, ema=None if ema is None else ema.average
+            )
+            if ema is not None:
+                ema.to(accelerator.device)
         model.train()
         wrapped, optimizer = accelerator.prepare(model, optimizer)
         end_step = phase.steps if budget is None else min(phase.steps, progress.step + max(budget, 0))
@@ -490,14 +500,16 @@ class Trainer:
         step, started, steps_done = progress.step, time.monotonic(), 0
         validates = validation is not None and not isinstance(model, AutoencoderTrainee)
         if validates and step == 0:
-            self._validate(model, phase, step, validation)
+            self._validate(model, phase, step, validation, ema)
         with _progress_bar(self.show_progress) as bar:
             task = bar.add_task(phase.name, total=phase.steps, completed=step, loss="-")
             for batch in loader:
-                learning_rate = phase.learning_rate * min(1.0, (step + 1) / max(phase.warmup_steps, 1))
+                learning_rate = phase.learning_rate_at(step)
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate * group.get("lr_scale", 1.0)
                 loss, grad_norm = self._step(wrapped, optimizer, parameters, batch, stream, step)
+                if ema is not None:
+                    ema.update()
                 step += 1
                 steps_done += 1
                 seconds = progress.seconds + time.monotonic() - started
@@ -514,9 +526,11 @@ class Trainer:
                 bar.update(task, completed=step, loss=f"{loss:.4f}")
                 current = TrainingProgress(step=step, seconds=seconds)
                 if validates and (step % self.config.validation.every == 0 or step == phase.steps):
-                    self._validate(model, phase, step, validation)
+                    self._validate(model, phase, step, validation, ema)
                 if step % optim.checkpoint_every == 0 or step == end_step:
-                    self._checkpoint(model, optimizer, phase_dir, current)
+                    self._checkpoint(model, optimizer, phase_dir, current, ema)
+        if step == phase.steps and ema is not None:
+            ema.copy_to_parameters()
         if step == phase.steps and accelerator.is_main_process:
             self._save_phase_model(
                 model, phase, TrainingProgress(step, progress.seconds + time.monotonic() - started)
@@ -574,21 +588,37 @@ class Trainer:
         return mean_loss, float(grad_norm)
 
     def _checkpoint(
-        self, model: nn.Module, optimizer: Any, phase_dir: Path, progress: TrainingProgress
+        self,
+        model: nn.Module,
+        optimizer: Any,
+        phase_dir: Path,
+        progress: TrainingProgress,
+        ema: ParameterAverage | None,
     ) -> None:
         if self.accelerator.is_main_process:
             raw_optimizer = getattr(optimizer, "optimizer", optimizer)
-            save_checkpoint(phase_dir / f"{CHECKPOINT_PREFIX}{progress.step}", model, raw_optimizer, progress)
+            save_checkpoint(
+                phase_dir / f"{CHECKPOINT_PREFIX}{progress.step}",
+                model,
+                raw_optimizer,
+                progress,
+                None if ema is None else ema.average,
+            )
             prune_checkpoints(phase_dir, self.config.optim.keep_checkpoints)
         self.accelerator.wait_for_everyone()
 
-    def _validate(self, model: nn.Module, phase: PhaseConfig, step: int, log: StepLog) -> None:
-        """Condition use on the held-out batch (main process; it draws from its own generator, so the
-        training's random streams and parameters are the same with and without validation)."""
+    def _validate(
+        self, model: nn.Module, phase: PhaseConfig, step: int, log: StepLog, ema: ParameterAverage | None
+    ) -> None:
+        """Condition use on the held-out batch, with the EMA's weights where the run keeps one (main
+        process; it draws from its own generator, so the training's random streams and parameters are
+        the same with and without validation)."""
         if self.accelerator.is_main_process:
-            for row in measure_condition_use(
-                model, self.validation_batch, self.config.validation.timesteps, seed=self.config.seed
-            ):
+            with nullcontext() if ema is None else ema.swapped_in():
+                rows = measure_condition_use(
+                    model, self.validation_batch, self.config.validation.timesteps, seed=self.config.seed
+                )
+            for row in rows:
                 values = row.as_dict()
                 labels = {"condition": values.pop("condition"), "timestep": str(values.pop("timestep"))}
                 log.add(phase.name, step, values, labels)

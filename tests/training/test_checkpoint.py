@@ -1,7 +1,9 @@
 import random
 
 import numpy as np
+import pytest
 import torch
+from diffusers.training_utils import EMAModel
 from torch import nn
 
 from motionflow.training.checkpoint import (
@@ -53,3 +55,23 @@ def test_pruning_keeps_the_latest_checkpoints(tmp_path):
     (tmp_path / "checkpoint-20").mkdir()  # a half-written folder without its state file is ignored
     prune_checkpoints(tmp_path, keep=2)
     assert [path.name for path in checkpoint_folders(tmp_path)] == ["checkpoint-2", "checkpoint-10"]
+
+
+def test_the_weight_average_round_trips_and_a_checkpoint_without_one_is_refused(tmp_path):
+    model, optimizer = _trained_pair()
+    average = EMAModel(model.parameters(), decay=0.9)
+    for _ in range(3):
+        with torch.no_grad():
+            model.weight.add_(0.1)
+        average.step(model.parameters())
+    save_checkpoint(tmp_path / "with", model, optimizer, TrainingProgress(3, 0.0), average)
+    save_checkpoint(tmp_path / "without", model, optimizer, TrainingProgress(3, 0.0))
+
+    fresh = nn.Linear(4, 3)
+    restored = EMAModel(fresh.parameters(), decay=0.5)
+    load_checkpoint(tmp_path / "with", fresh, torch.optim.Adam(fresh.parameters()), ema=restored)
+    assert restored.optimization_step == 3 and restored.decay == 0.9
+    for expected, actual in zip(average.shadow_params, restored.shadow_params, strict=True):
+        assert torch.equal(expected, actual)
+    with pytest.raises(ValueError, match="holds none"):
+        load_checkpoint(tmp_path / "without", fresh, torch.optim.Adam(fresh.parameters()), ema=restored)

@@ -26,6 +26,11 @@ def _losses(out):
         return [(row["phase"], int(row["step"]), row["loss"]) for row in csv.DictReader(handle)]
 
 
+def read_losses_column(out, column: str) -> list[float]:
+    with (out / "losses.csv").open(newline="") as handle:
+        return [float(row[column]) for row in csv.DictReader(handle)]
+
+
 def test_a_few_steps_decrease_the_loss_on_a_tiny_batch():
     config = tiny_training_config([{"name": "stage2", "steps": 1, "learning_rate": 1e-3}])
     trainer = Trainer(config, "unused", progress=False)
@@ -204,3 +209,33 @@ def test_new_modules_can_learn_at_a_multiple_of_the_stage_2_rate(tmp_path):
 def test_the_new_module_rate_is_checked():
     with pytest.raises(ValueError, match="new_module_lr_scale"):
         tiny_training_config([PHASES[2]], optim={"new_module_lr_scale": 0})
+
+
+def test_a_run_with_a_weight_average_saves_the_average_and_resumes_exactly(tmp_path):
+    def phase(steps: int) -> list[dict]:
+        return [{"name": "stage2", "steps": steps, "learning_rate": 1e-3}]
+
+    one = load_file(
+        train(tiny_training_config(phase(1)), tmp_path / "one", progress=False).model / "model.safetensors"
+    )
+    two = load_file(
+        train(tiny_training_config(phase(2)), tmp_path / "two", progress=False).model / "model.safetensors"
+    )
+    averaged = tiny_training_config(phase(2), optim={"ema_decay": 0.99})
+    result = train(averaged, tmp_path / "averaged", progress=False)
+    actual = load_file(result.model / "model.safetensors")
+    # diffusers' EMAModel: its first update copies the weights, its second keeps 2 / 11 of the average.
+    moved = [name for name in two if not torch.equal(one[name], two[name])]
+    assert moved
+    for name in moved:
+        torch.testing.assert_close(actual[name], 2 / 11 * one[name] + 9 / 11 * two[name])
+
+    train(averaged, tmp_path / "split", max_steps=1, progress=False)
+    resumed = train(averaged, tmp_path / "split", resume=True, progress=False)
+    split = load_file(resumed.model / "model.safetensors")
+    assert all(torch.equal(actual[name], split[name]) for name in actual)
+
+
+def test_the_weight_average_decay_is_checked():
+    with pytest.raises(ValueError, match="ema_decay"):
+        tiny_training_config([PHASES[2]], optim={"ema_decay": 1.0})
