@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.bundle_run import bundle_run
 from motionflow.training.config import load_training_config, merge_settings
 
 BASE_CONFIG = "small-base"
@@ -34,7 +34,6 @@ METHOD_CONFIGS = (
     "motionctrl-small",
     "animatediff-small",
 )
-RUN_RECORDS = ("training_config.json", "losses.csv", "summary.json")
 TRAIN_SCRIPT = (
     "import sys; from motionflow.training import load_training_config, train; "
     "train(load_training_config(sys.argv[1]), sys.argv[2], resume=True, progress=False)"
@@ -109,23 +108,6 @@ def phase_rows(run: Path) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def bundle_run(run: Path, target: Path, shared: Path) -> None:
-    """The run's model as a compact bundled folder, with the run's settings, losses, validation (when it
-    validated), summary and curve."""
-    from motionflow.checkpoints.bundle import bundle_checkpoint
-    from motionflow.training.plots import plot_training_curve
-    from motionflow.training.trainer import VALIDATION_FILE
-
-    bundle_checkpoint(run / "model", target, shared)
-    for name in RUN_RECORDS:
-        shutil.copy2(run / name, target / name)
-    if (run / VALIDATION_FILE).is_file():
-        shutil.copy2(run / VALIDATION_FILE, target / VALIDATION_FILE)
-    plot_training_curve(
-        run, target / "training_curve.png", title=f"{run.name}: stages 1 and 2 on the small base"
-    )
 
 
 def main() -> None:

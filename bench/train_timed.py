@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.train_bundled import BASE_CONFIG, bundle_run, overridden, parse_steps
+from bench.bundle_run import bundle_run
+from bench.train_bundled import BASE_CONFIG, overridden, parse_steps
 from motionflow.training import Trainer, TrainingConfig, load_training_config
 from motionflow.training.config import TRAINING_CONFIG_FILE, merge_settings
 from motionflow.training.trainer import MODEL_FOLDER
