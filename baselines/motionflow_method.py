@@ -2,7 +2,7 @@
 
 A variant (an ablation of Table 4, another training run) is another checkpoint folder under another
 name: `register_motionflow_variant("motionflow-no-refnet", "motionflow-small-no-refnet")`; the Table 4
-ablations are registered here."""
+ablations and the ray-bias model are registered here."""
 
 from __future__ import annotations
 
@@ -135,3 +135,8 @@ ABLATIONS: dict[str, type[MotionFlowMethod]] = {
 }
 """Table 4: MotionFlow-small trained without the reference motion network, without the semantic
 extractor, and with a reference motion network not initialised from Stable Diffusion."""
+
+RAY_BIAS = register_motionflow_variant("motionflow-ray-bias", "motionflow-small-ray-bias")
+"""MotionFlow-small with reference attention's ray bias (`MotionFlowConfig.reference_ray_bias`, not in
+the paper), trained on mirrored camera motions on a CPU (configs/cpu64-motionflow-decay.toml): the
+bundled model that follows the camera. Not one of the bundle's equal-budget rows."""

@@ -2,7 +2,8 @@
 (config.json, model.safetensors, scheduler/) and baseline folders (`BaselineModel.save_pretrained`), each
 with its run's training_config.json, losses and summary (TRAINING.md beside them says how they were
 trained); in the bundled form of `motionflow.checkpoints.bundle`, their frozen tensors in a shared folder
-(small-shared/, not a checkpoint itself)."""
+per backbone (small-shared/ for the eight equal-budget methods, ray-bias-shared/ for the CPU-trained
+ray-bias model; neither is a checkpoint itself)."""
 
 from __future__ import annotations
 

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from baselines import METHODS
+from baselines.motionflow_method import RAY_BIAS
 from bench.runs.suites import BUNDLED_METHODS
 from motionflow.checkpoints import CHECKPOINTS_ROOT
 from tests.models.helpers import orbit_trajectory
 
 
-@pytest.mark.parametrize("name", BUNDLED_METHODS)
+@pytest.mark.parametrize("name", (*BUNDLED_METHODS, "motionflow-ray-bias"))
 def test_each_bundled_method_generates_a_short_video(name):
     method = METHODS.get(name)(steps=2)
     method.check_available()
@@ -22,8 +23,12 @@ def test_each_bundled_method_generates_a_short_video(name):
     assert video.std() > 0
 
 
-def test_the_bundled_checkpoints_share_one_backbone_and_record_how_they_were_trained():
-    folders = [path.parent for path in CHECKPOINTS_ROOT.glob("*/model.safetensors")]
+def test_the_bundled_methods_share_one_backbone_and_budget_and_record_how_they_were_trained():
+    folders = [
+        path.parent
+        for path in CHECKPOINTS_ROOT.glob("*/model.safetensors")
+        if path.parent.name != RAY_BIAS.checkpoint
+    ]
     assert len(folders) == len(BUNDLED_METHODS)
     budgets = set()
     for folder in folders:
@@ -39,7 +44,18 @@ def test_the_bundled_checkpoints_share_one_backbone_and_record_how_they_were_tra
         budgets.add(tuple((phase["name"], phase["steps"]) for phase in settings["phases"]))
     assert len(budgets) == 1, f"the bundled methods were trained at different budgets: {budgets}"
     total = sum(path.stat().st_size for path in CHECKPOINTS_ROOT.rglob("*") if path.is_file())
-    assert total < 70e6
+    assert total < 75e6
+
+
+def test_the_ray_bias_checkpoint_generates_at_the_benchmark_size_it_was_not_trained_at():
+    folder = RAY_BIAS().folder()
+    model_config = json.loads((folder / "config.json").read_text())
+    settings = json.loads((folder / "training_config.json").read_text())
+    assert model_config["reference_ray_bias"] and settings["model"]["overrides"]["reference_ray_bias"]
+    assert (model_config["image_size"], model_config["num_frames"]) == ([128, 128], 16)
+    assert (settings["data"]["image_size"], settings["data"]["num_frames"]) == ([64, 64], 8)
+    shared = json.loads((folder / "shared_weights.json").read_text())
+    assert (folder / shared["path"]).resolve() == CHECKPOINTS_ROOT / "ray-bias-shared" / "frozen.safetensors"
 
 
 def test_the_bundled_vae_is_the_codec_the_bundled_checkpoints_decode_through():

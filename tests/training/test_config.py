@@ -133,3 +133,14 @@ def test_the_continued_128_cpu_config_is_the_128_run_with_its_model_as_start():
     assert replace(continued.model, init=first.model.init) == first.model
     assert replace(continued, name=first.name, model=first.model, phases=first.phases) == first
     assert [(phase.name, phase.steps) for phase in continued.phases] == [("stage2", 1250)]
+
+
+def test_the_decaying_64_cpu_config_differs_from_the_constant_one_in_stage_2_rate_and_average_only():
+    constant, decaying = (
+        load_training_config("cpu64-motionflow"),
+        load_training_config("cpu64-motionflow-decay"),
+    )
+    assert decaying.optim == replace(constant.optim, ema_decay=0.999)
+    assert decaying.phases[0] == constant.phases[0]
+    assert decaying.phases[1] == replace(constant.phases[1], decay="cosine")
+    assert replace(decaying, name=constant.name, optim=constant.optim, phases=constant.phases) == constant
