@@ -37,6 +37,17 @@ ABSOLUTE_TOLERANCE = {
 bit-reproducible on one machine; COLMAP's multi-threaded bundle adjustment is not, and its runs differ
 by up to ~1e-3 rad in RotErr per video on the same input (summed over 16 frames)."""
 RELATIVE_TOLERANCE = 1e-3
+POSE_RELATIVE_TOLERANCE = 0.1
+"""Pose errors from a reconstruction may move by this fraction of their value between machines: COLMAP
+settles the blurred difficult outdoor clip of the `autoencoder` row at RotErr 6.294 on one 2-core machine
+and 5.995 (TransErr 7.858 / 7.576) on another with the same package versions, each reproducible there. A
+broken convention or registration moves them far more, and N / failures are checked exactly."""
+POSE_METRICS = frozenset({"RotErr", "TransErr", "CamMC", "ATE"})
+
+
+def tolerance(metric: str, expected: float) -> float:
+    relative = POSE_RELATIVE_TOLERANCE if metric in POSE_METRICS else RELATIVE_TOLERANCE
+    return max(ABSOLUTE_TOLERANCE.get(metric, 0.0), relative * abs(expected))
 
 
 def stored_path(suite: str) -> Path:
@@ -85,8 +96,7 @@ def _same_value(metric: str, expected: float, actual: float) -> bool:
         return math.isnan(expected) and math.isnan(actual)
     if math.isinf(expected) or math.isinf(actual):
         return expected == actual
-    tolerance = max(ABSOLUTE_TOLERANCE.get(metric, 0.0), RELATIVE_TOLERANCE * abs(expected))
-    return abs(actual - expected) <= tolerance
+    return abs(actual - expected) <= tolerance(metric, expected)
 
 
 def compare(expected: pd.DataFrame, actual: pd.DataFrame) -> list[Difference]:
@@ -112,13 +122,10 @@ def compare(expected: pd.DataFrame, actual: pd.DataFrame) -> list[Difference]:
                 )
             )
         if not _same_value(key[-1], float(old["value"]), float(new["value"])):
-            tolerance = max(
-                ABSOLUTE_TOLERANCE.get(key[-1], 0.0), RELATIVE_TOLERANCE * abs(float(old["value"]))
-            )
             differences.append(
                 Difference(
                     key,
-                    f"value (tolerance {tolerance:.3g})",
+                    f"value (tolerance {tolerance(key[-1], float(old['value'])):.3g})",
                     f"{float(old['value']):.6g}",
                     f"{float(new['value']):.6g}",
                 )
