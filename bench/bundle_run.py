@@ -16,12 +16,13 @@ import shutil
 from pathlib import Path
 
 from motionflow.checkpoints.bundle import bundle_checkpoint
+from motionflow.models.config import CONFIG_NAME
+from motionflow.training.config import TRAINING_CONFIG_FILE
 from motionflow.training.plots import plot_training_curve
-from motionflow.training.trainer import VALIDATION_FILE
+from motionflow.training.trainer import LOSSES_FILE, MODEL_FOLDER, SUMMARY_FILE, VALIDATION_FILE
 from motionflow.utils.io import atomic_write_json
 
-RUN_RECORDS = ("training_config.json", "losses.csv", "summary.json")
-MODEL_CONFIG = "config.json"
+RUN_RECORDS = (TRAINING_CONFIG_FILE, LOSSES_FILE, SUMMARY_FILE)
 
 
 def bundle_run(
@@ -29,20 +30,20 @@ def bundle_run(
 ) -> Path:
     """`run`'s model bundled into the new folder `target`; `generation_size` (height, width, frames)
     replaces the model config's image size and frame count."""
-    bundle_checkpoint(run / "model", target, shared)
+    bundle_checkpoint(run / MODEL_FOLDER, target, shared)
     for name in RUN_RECORDS:
         shutil.copy2(run / name, target / name)
     if (run / VALIDATION_FILE).is_file():
         shutil.copy2(run / VALIDATION_FILE, target / VALIDATION_FILE)
-    settings = json.loads((run / "training_config.json").read_text())
+    settings = json.loads((run / TRAINING_CONFIG_FILE).read_text())
     phases = " and ".join(phase["name"] for phase in settings["phases"])
     base = settings["model"]["base"] or settings["model"]["init"]
     plot_training_curve(run, target / "training_curve.png", title=f"{run.name}: {phases} on {base}")
     if generation_size is not None:
-        config = json.loads((target / MODEL_CONFIG).read_text())
+        config = json.loads((target / CONFIG_NAME).read_text())
         height, width, frames = generation_size
         atomic_write_json(
-            target / MODEL_CONFIG, {**config, "image_size": [height, width], "num_frames": frames}
+            target / CONFIG_NAME, {**config, "image_size": [height, width], "num_frames": frames}
         )
     return target
 

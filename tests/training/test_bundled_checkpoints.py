@@ -12,7 +12,7 @@ from motionflow.checkpoints import CHECKPOINTS_ROOT
 from tests.models.helpers import orbit_trajectory
 
 
-@pytest.mark.parametrize("name", (*BUNDLED_METHODS, "motionflow-ray-bias"))
+@pytest.mark.parametrize("name", (*BUNDLED_METHODS, RAY_BIAS.name))
 def test_each_bundled_method_generates_a_short_video(name):
     method = METHODS.get(name)(steps=2)
     method.check_available()
