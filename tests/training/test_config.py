@@ -144,3 +144,32 @@ def test_the_decaying_64_cpu_config_differs_from_the_constant_one_in_stage_2_rat
     assert decaying.phases[0] == constant.phases[0]
     assert decaying.phases[1] == replace(constant.phases[1], decay="cosine")
     assert replace(decaying, name=constant.name, optim=constant.optim, phases=constant.phases) == constant
+
+
+def test_the_ray_bias_128_cpu_config_starts_from_the_bundled_ray_bias_model_with_a_settling_rate():
+    constant, settling = load_training_config("cpu128-motionflow"), load_training_config("cpu128-ray-bias")
+    assert settling.model.init == "motionflow/checkpoints/motionflow-small-ray-bias"
+    assert replace(settling.model, init=constant.model.init) == constant.model
+    assert settling.optim == replace(constant.optim, ema_decay=0.998)
+    (phase,) = settling.phases
+    assert (phase.name, phase.decay, phase.final_learning_rate) == ("stage2", "cosine", 2e-5)
+    assert replace(
+        settling, name=constant.name, model=constant.model, optim=constant.optim, phases=constant.phases
+    ) == (constant)
+
+
+def test_the_continued_ray_bias_config_restarts_a_lower_settling_rate_from_the_ray_bias_run():
+    first, continued = (
+        load_training_config("cpu128-ray-bias"),
+        load_training_config("cpu128-ray-bias-continued"),
+    )
+    assert continued.model.init == "runs/cpu128-ray-bias/model"
+    assert replace(continued.model, init=first.model.init) == first.model
+    assert replace(continued, name=first.name, model=first.model, phases=first.phases) == first
+    (phase,) = continued.phases
+    assert (phase.steps, phase.learning_rate, phase.decay, phase.final_learning_rate) == (
+        2000,
+        1e-4,
+        "cosine",
+        1e-5,
+    )
