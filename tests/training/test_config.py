@@ -124,15 +124,25 @@ def test_the_128_cpu_config_continues_the_64_run_in_stage_2_at_the_benchmark_siz
     assert [phase.name for phase in high.phases] == ["stage2"]
 
 
-def test_the_continued_128_cpu_config_is_the_128_run_with_its_model_as_start():
-    first, continued = (
-        load_training_config("cpu128-motionflow"),
-        load_training_config("cpu128-motionflow-continued"),
-    )
-    assert continued.model.init == "runs/cpu128-motionflow/model"
+def _assert_continues(first_name: str, continued_name: str, init: str, **optim_changes: float):
+    """The continued config is the first one up to its name, its start model, its phases and the named
+    optimiser settings; returns its phases."""
+    first, continued = load_training_config(first_name), load_training_config(continued_name)
+    assert continued.model.init == init
     assert replace(continued.model, init=first.model.init) == first.model
-    assert replace(continued, name=first.name, model=first.model, phases=first.phases) == first
-    assert [(phase.name, phase.steps) for phase in continued.phases] == [("stage2", 1250)]
+    assert continued.optim == replace(first.optim, **optim_changes)
+    assert (
+        replace(continued, name=first.name, model=first.model, optim=first.optim, phases=first.phases)
+        == first
+    )
+    return continued.phases
+
+
+def test_the_continued_128_cpu_config_is_the_128_run_with_its_model_as_start():
+    phases = _assert_continues(
+        "cpu128-motionflow", "cpu128-motionflow-continued", "runs/cpu128-motionflow/model"
+    )
+    assert [(phase.name, phase.steps) for phase in phases] == [("stage2", 1250)]
 
 
 def test_the_decaying_64_cpu_config_differs_from_the_constant_one_in_stage_2_rate_and_average_only():
@@ -147,26 +157,22 @@ def test_the_decaying_64_cpu_config_differs_from_the_constant_one_in_stage_2_rat
 
 
 def test_the_ray_bias_128_cpu_config_starts_from_the_bundled_ray_bias_model_with_a_settling_rate():
-    constant, settling = load_training_config("cpu128-motionflow"), load_training_config("cpu128-ray-bias")
-    assert settling.model.init == "motionflow/checkpoints/motionflow-small-ray-bias"
-    assert replace(settling.model, init=constant.model.init) == constant.model
-    assert settling.optim == replace(constant.optim, ema_decay=0.998)
-    (phase,) = settling.phases
-    assert (phase.name, phase.decay, phase.final_learning_rate) == ("stage2", "cosine", 2e-5)
-    assert replace(
-        settling, name=constant.name, model=constant.model, optim=constant.optim, phases=constant.phases
-    ) == (constant)
+    (phase,) = _assert_continues(
+        "cpu128-motionflow",
+        "cpu128-ray-bias",
+        "motionflow/checkpoints/motionflow-small-ray-bias",
+        ema_decay=0.998,
+    )
+    assert (phase.name, phase.steps, phase.decay, phase.final_learning_rate) == (
+        "stage2",
+        2200,
+        "cosine",
+        2e-5,
+    )
 
 
 def test_the_continued_ray_bias_config_restarts_a_lower_settling_rate_from_the_ray_bias_run():
-    first, continued = (
-        load_training_config("cpu128-ray-bias"),
-        load_training_config("cpu128-ray-bias-continued"),
-    )
-    assert continued.model.init == "runs/cpu128-ray-bias/model"
-    assert replace(continued.model, init=first.model.init) == first.model
-    assert replace(continued, name=first.name, model=first.model, phases=first.phases) == first
-    (phase,) = continued.phases
+    (phase,) = _assert_continues("cpu128-ray-bias", "cpu128-ray-bias-continued", "runs/cpu128-ray-bias/model")
     assert (phase.steps, phase.learning_rate, phase.decay, phase.final_learning_rate) == (
         2000,
         1e-4,
