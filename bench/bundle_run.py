@@ -1,12 +1,12 @@
 """Writes a training run's model as a bundled checkpoint folder (float16, its frozen tensors in a shared
 folder, `motionflow.checkpoints.bundle`) with the run's settings, losses, validation, summary and curve.
 
-    python bench/bundle_run.py runs/cpu64-motionflow-decay motionflow/checkpoints/motionflow-small-ray-bias \\
-        --shared motionflow/checkpoints/ray-bias-shared --image-size 128 --frames 16
+    python bench/bundle_run.py runs/cpu128-ray-bias-continued motionflow/checkpoints/motionflow-small-ray-bias \\
+        --shared motionflow/checkpoints/ray-bias-shared
 
 `--image-size` / `--frames` set the size the checkpoint generates at, where it is not the size it was
-trained at (a convolutional model whose attention sees rays, not positions, carries over); its
-training_config.json keeps the training size."""
+trained at (a convolutional model whose attention sees rays, not positions, carries over, as the 64x64
+run configs/cpu128-ray-bias.toml starts from); its training_config.json keeps the training size."""
 
 from __future__ import annotations
 

@@ -47,13 +47,14 @@ def test_the_bundled_methods_share_one_backbone_and_budget_and_record_how_they_w
     assert total < 75e6
 
 
-def test_the_ray_bias_checkpoint_generates_at_the_benchmark_size_it_was_not_trained_at():
+def test_the_ray_bias_checkpoint_generates_at_the_benchmark_size_it_was_trained_on_last():
     folder = RAY_BIAS().folder()
     model_config = json.loads((folder / "config.json").read_text())
     settings = json.loads((folder / "training_config.json").read_text())
     assert model_config["reference_ray_bias"] and settings["model"]["overrides"]["reference_ray_bias"]
     assert (model_config["image_size"], model_config["num_frames"]) == ([128, 128], 16)
-    assert (settings["data"]["image_size"], settings["data"]["num_frames"]) == ([64, 64], 8)
+    assert (settings["data"]["image_size"], settings["data"]["num_frames"]) == ([128, 128], 16)
+    assert settings["name"] == "cpu128-ray-bias-continued"
     shared = json.loads((folder / "shared_weights.json").read_text())
     assert (folder / shared["path"]).resolve() == CHECKPOINTS_ROOT / "ray-bias-shared" / "frozen.safetensors"
 

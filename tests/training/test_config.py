@@ -160,7 +160,7 @@ def test_the_ray_bias_128_cpu_config_starts_from_the_bundled_ray_bias_model_with
     (phase,) = _assert_continues(
         "cpu128-motionflow",
         "cpu128-ray-bias",
-        "motionflow/checkpoints/motionflow-small-ray-bias",
+        "runs/cpu64-motionflow-decay-bundled",
         ema_decay=0.998,
     )
     assert (phase.name, phase.steps, phase.decay, phase.final_learning_rate) == (
