@@ -179,3 +179,15 @@ def test_the_continued_ray_bias_config_restarts_a_lower_settling_rate_from_the_r
         "cosine",
         1e-5,
     )
+
+
+def test_the_settled_ray_bias_config_trains_the_shipped_run_on_at_half_its_rate():
+    (phase,) = _assert_continues(
+        "cpu128-ray-bias-continued", "cpu128-ray-bias-settled", "runs/cpu128-ray-bias-continued/model"
+    )
+    assert (phase.steps, phase.learning_rate, phase.decay, phase.final_learning_rate) == (
+        1500,
+        5e-5,
+        "cosine",
+        5e-6,
+    )
