@@ -90,12 +90,17 @@ METHODS: Registry[type[Method]] = Registry("method")
 def create_method(name: str, **options: Any) -> Method:
     """The registered method `name`, given the options its constructor accepts (None values are left out);
     an option it does not take is an error naming it."""
-    method_class = METHODS.get(name)
     given = {key: value for key, value in options.items() if value is not None}
-    accepted = set(inspect.signature(method_class.__init__).parameters)
-    rejected = sorted(set(given) - accepted)
+    rejected = sorted(set(given) - set(accepted_options(name, given)))
     if rejected:
         raise ValueError(
             f"method {name!r} does not take {', '.join('--' + key.replace('_', '-') for key in rejected)}"
         )
-    return method_class(**given)
+    return METHODS.get(name)(**given)
+
+
+def accepted_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The entries of `options` that method `name`'s constructor takes (sampler settings of a run apply to
+    the methods that sample and pass over `static`, `warp`, ...)."""
+    accepted = set(inspect.signature(METHODS.get(name).__init__).parameters)
+    return {key: value for key, value in options.items() if key in accepted}

@@ -105,7 +105,7 @@ class BaselinePipeline:
         noise = torch.randn(shape, generator=generator).to(device=model.device, dtype=model.dtype)
         self.scheduler.set_timesteps(steps, device=model.device)
         reference_latent = model.codec.encode(reference.to(device=model.device, dtype=model.dtype))
-        latents = initial_latents(noise, reference_latent, self.scheduler, initial_noise)
+        latents = initial_latents(noise, reference_latent, self.scheduler, initial_noise, [trajectory])
         latents = denoise(
             model,
             self.scheduler,

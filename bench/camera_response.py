@@ -28,11 +28,12 @@ import numpy as np
 from rich.progress import track
 
 from baselines import create_method
-from baselines.base import Method
+from baselines.base import Method, accepted_options
 from bench.console_table import print_and_save
 from bench.report.strip import render_frame_strip
 from bench.runs.suites import BUNDLED_METHODS, BUNDLED_REFERENCE_ROWS
 from motionflow.camera.trajectory import Trajectory
+from motionflow.pipeline import INITIAL_NOISE_CHOICES
 from motionflow.training.condition_use import held_out_items
 
 MIRRORED_LEFT_RIGHT = 1
@@ -152,6 +153,12 @@ def main() -> None:
         default=None,
         help="of the learned methods' camera condition (default: --guidance-scale)",
     )
+    parser.add_argument(
+        "--initial-noise",
+        choices=INITIAL_NOISE_CHOICES,
+        default=None,
+        help="what the learned methods' sampling starts from (default: theirs)",
+    )
     parser.add_argument("--csv", type=Path, default=None)
     parser.add_argument(
         "--strips", type=Path, default=None, help="folder for a frame strip per method (its first 2 pairs)"
@@ -161,14 +168,13 @@ def main() -> None:
         "steps": args.steps,
         "guidance_scale": args.guidance_scale,
         "camera_guidance_scale": args.camera_guidance_scale,
+        "initial_noise": args.initial_noise,
     }
     methods = args.method or [(name, None) for name in (*BUNDLED_METHODS, *BUNDLED_REFERENCE_ROWS)]
     pairs = mirrored_pairs(args.scenes, (args.image_size, args.image_size), args.frames)
     rows = []
     for name, folder in methods:
-        method = create_method(
-            name, checkpoint_dir=folder, **({} if name in BUNDLED_REFERENCE_ROWS else sampling)
-        )
+        method = create_method(name, checkpoint_dir=folder, **accepted_options(name, sampling))
         response = camera_response(method, pairs)
         if args.strips is not None:
             label = name if folder is None else "-".join((name, *folder.resolve().parts[-2:]))

@@ -19,6 +19,7 @@ from diffusers import DDIMScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from rich.progress import Progress
 
+from motionflow.camera.homography import rotation_homographies, warp_by_homographies
 from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
 from motionflow.models.inputs import image_to_tensor, trajectory_plucker, video_to_uint8
@@ -28,9 +29,17 @@ SCHEDULER_FOLDER = "scheduler"
 DEFAULT_STEPS = 25
 DEFAULT_GUIDANCE = 3.0
 
-InitialNoise = Literal["reference", "gaussian"]
+InitialNoise = Literal["reference", "gaussian", "warped"]
 INITIAL_NOISE_CHOICES: tuple[str, ...] = get_args(InitialNoise)
 DEFAULT_INITIAL_NOISE: InitialNoise = "reference"
+
+
+def check_initial_noise(initial_noise: str) -> None:
+    """ValueError naming the choices when `initial_noise` is not one of them."""
+    if initial_noise not in INITIAL_NOISE_CHOICES:
+        raise ValueError(
+            f"initial_noise must be one of {', '.join(INITIAL_NOISE_CHOICES)}, got {initial_noise!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,7 @@ def initial_latents(
     reference_latents: torch.Tensor,
     scheduler: SchedulerMixin,
     initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
+    trajectories: Sequence[Trajectory] | None = None,
 ) -> torch.Tensor:
     """The sample the first denoising step starts from (after `scheduler.set_timesteps`).
 
@@ -109,15 +119,29 @@ def initial_latents(
     never reaches zero signal: at t = 961, the first of 25 DDIM steps, the training inputs keep 5% of
     the clean latent, from which the model learns to read a video's mean colours and coarse layout;
     pure noise hands it a random one instead (the signal-leak bias of non-zero-SNR schedules). The
-    reference image is the best available estimate of that signal."""
+    reference image is the best available estimate of that signal for frame 0. "warped" (not in the
+    paper) estimates it for every frame: the reference latent seen from each of the B `trajectories`'
+    cameras through the rotation-only homography (`motionflow.camera.homography`; rays that leave the
+    reference take its nearest edge), so that no frame starts from the first frame's layout."""
     if initial_noise == "gaussian":
         return noise * scheduler.init_noise_sigma
     if initial_noise == "reference":
         clean = reference_latents[:, :, None].to(noise).expand_as(noise)
-        return scheduler.add_noise(clean, noise, scheduler.timesteps[:1])
-    raise ValueError(
-        f"initial_noise must be one of {', '.join(INITIAL_NOISE_CHOICES)}, got {initial_noise!r}"
-    )
+    elif initial_noise == "warped":
+        if trajectories is None or len(trajectories) != len(noise):
+            raise ValueError("the warped initial noise needs one trajectory per video")
+        latent_size = tuple(noise.shape[-2:])
+        clean = torch.stack(
+            [
+                warp_by_homographies(
+                    latent.float(), rotation_homographies(trajectory, latent_size), padding="border"
+                ).transpose(0, 1)
+                for latent, trajectory in zip(reference_latents, trajectories, strict=True)
+            ]
+        ).to(noise)
+    else:
+        check_initial_noise(initial_noise)
+    return scheduler.add_noise(clean, noise, scheduler.timesteps[:1])
 
 
 def scheduler_step_options(
@@ -242,6 +266,7 @@ class MotionFlowPipeline:
             conditions.reference_latents[-batch:],  # the last guidance variant keeps the image
             self.scheduler,
             initial_noise,
+            trajectories,
         )
         latents = denoise(
             self.model,

@@ -18,12 +18,18 @@ from PIL import Image
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from baselines import METHODS, Method, create_method
+from bench.commands.sampling_options import (
+    CameraGuidanceScale,
+    GuidanceScale,
+    InitialNoise,
+    Steps,
+    sampling_settings,
+)
 from bench.runs.clips import CLIP_SOURCES
 from motionflow.camera.trajectory import Trajectory
 from motionflow.camera.trajectory_files import load_trajectory, write_trajectory
 from motionflow.data.video_io import read_image, write_frames, write_video
 from motionflow.errors import MotionFlowError
-from motionflow.pipeline import INITIAL_NOISE_CHOICES
 from motionflow.utils.io import atomic_path, atomic_write_json
 
 DATASET_SOURCES = {"synthetic": ("synthetic-indoor", "synthetic-outdoor"), "re10k": ("re10k-bundled",)}
@@ -134,19 +140,10 @@ def generate_command(
     num_frames: Annotated[int, typer.Option(min=2, help="Frames per dataset clip.")] = 16,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("generated"),
     seed: Annotated[int, typer.Option(help="Seed of the initial noise.")] = 0,
-    steps: Annotated[int | None, typer.Option(min=1, help="Sampling steps (diffusion methods).")] = None,
-    guidance_scale: Annotated[float | None, typer.Option(help="Classifier-free guidance scale.")] = None,
-    camera_guidance_scale: Annotated[
-        float | None,
-        typer.Option(help="Guidance scale of the camera condition (default: --guidance-scale)."),
-    ] = None,
-    initial_noise: Annotated[
-        str | None,
-        typer.Option(
-            help="What sampling starts from: reference (the reference latent noised to the first step, the "
-            "default) or gaussian (pure noise). Diffusion methods on the shared backbone."
-        ),
-    ] = None,
+    steps: Steps = None,
+    guidance_scale: GuidanceScale = None,
+    camera_guidance_scale: CameraGuidanceScale = None,
+    initial_noise: InitialNoise = None,
     checkpoint: Annotated[
         Path | None,
         typer.Option(help="Checkpoint folder of a method that loads one (default: its bundled one)."),
@@ -163,17 +160,9 @@ def generate_command(
         raise typer.BadParameter(
             f"only the '{TEST_SPLIT}' split can be generated (training clips are not held out)"
         )
-    if initial_noise is not None and initial_noise not in INITIAL_NOISE_CHOICES:
-        raise typer.BadParameter(f"--initial-noise must be one of {', '.join(INITIAL_NOISE_CHOICES)}")
+    sampling = sampling_settings(steps, guidance_scale, camera_guidance_scale, initial_noise)
     try:
-        chosen = create_method(
-            method,
-            steps=steps,
-            guidance_scale=guidance_scale,
-            camera_guidance_scale=camera_guidance_scale,
-            initial_noise=initial_noise,
-            checkpoint_dir=checkpoint,
-        )
+        chosen = create_method(method, checkpoint_dir=checkpoint, **sampling)
         if image is not None:
             requests = [image_request(image, trajectory)]
         else:

@@ -8,6 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bench.commands.sampling_options import (
+    CameraGuidanceScale,
+    GuidanceScale,
+    InitialNoise,
+    Steps,
+    sampling_settings,
+)
 from bench.runs.layout import RunLayout
 from bench.runs.records import load_run_records
 from bench.runs.runner import RunError, finalize_run, run_suite
@@ -81,9 +88,15 @@ def run_command(
             "its default weights; repeatable."
         ),
     ] = None,
+    steps: Steps = None,
+    guidance_scale: GuidanceScale = None,
+    camera_guidance_scale: CameraGuidanceScale = None,
+    initial_noise: InitialNoise = None,
 ) -> None:
-    """Generate -> pose (generated and ground truth) -> metrics -> tables for a suite."""
+    """Generate -> pose (generated and ground truth) -> metrics -> tables for a suite. Sampler options
+    apply to every method that samples (default: each method's own)."""
     console = Console(stderr=True)
+    sampling = sampling_settings(steps, guidance_scale, camera_guidance_scale, initial_noise)
     try:
         chosen = SUITES.get(suite).with_overrides(
             methods=_split(methods),
@@ -91,6 +104,7 @@ def run_command(
             camera_preset=preset,
             trials=trials,
             checkpoints=parse_checkpoints(checkpoint),
+            sampling=sampling or None,
         )
         layout = run_suite(chosen, out, parse_shard(shard), jobs, console)
     except (MotionFlowError, UnknownNameError, FileNotFoundError, ValueError) as error:

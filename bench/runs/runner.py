@@ -24,6 +24,7 @@ from accelerate import PartialState
 from rich.console import Console
 
 from baselines import Method, create_method
+from baselines.base import accepted_options
 from bench.metrics.camera import camera_metrics
 from bench.metrics.presets import camera_preset
 from bench.metrics.result import MetricResult
@@ -163,7 +164,9 @@ class Participants:
 def check_participants(suite: Suite) -> Participants:
     methods, unavailable_methods = {}, {}
     for name in suite.methods:
-        method = create_method(name, checkpoint_dir=suite.checkpoints.get(name))
+        method = create_method(
+            name, checkpoint_dir=suite.checkpoints.get(name), **accepted_options(name, suite.sampling)
+        )
         try:
             method.check_available()
         except MotionFlowError as error:

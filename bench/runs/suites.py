@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
+from motionflow.pipeline import SamplingOptions, check_initial_noise
 from motionflow.utils.registry import Registry
+
+SAMPLING_SETTINGS = tuple(item.name for item in fields(SamplingOptions))
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,21 @@ class Suite:
     settings: dict = field(default_factory=dict)
     checkpoints: dict[str, str] = field(default_factory=dict)
     """Method name -> the checkpoint folder it runs instead of its default weights (a trained run's model)."""
+    sampling: dict[str, Any] = field(default_factory=dict)
+    """Sampler settings (`motionflow.pipeline.SamplingOptions` fields) for every method that samples, in
+    place of each one's own; the other methods pass them over."""
 
     def __post_init__(self) -> None:
         strays = sorted(set(self.checkpoints) - set(self.methods))
         if strays:
             raise ValueError(f"checkpoints given for methods the suite does not run: {', '.join(strays)}")
+        unknown = sorted(set(self.sampling) - set(SAMPLING_SETTINGS))
+        if unknown:
+            raise ValueError(
+                f"unknown sampler settings {', '.join(unknown)}; known: {', '.join(SAMPLING_SETTINGS)}"
+            )
+        if "initial_noise" in self.sampling:
+            check_initial_noise(self.sampling["initial_noise"])
 
     def with_overrides(self, **overrides) -> Suite:
         """A copy with the given fields replaced (None values are ignored)."""
@@ -63,7 +77,11 @@ BUNDLED_METHODS = (
     "motionctrl",
     "animatediff",
 )
-"""The methods with a checkpoint in the package (motionflow/checkpoints): every row of Tables 1-4 on a CPU."""
+"""The methods with a checkpoint in the package (motionflow/checkpoints) at one budget: every row of
+Tables 1-4 on a CPU."""
+RAY_BIAS_METHOD = "motionflow-ray-bias"
+"""The bundled MotionFlow-small with reference attention's ray bias, trained further on its own backbone
+(not one of the equal-budget rows): the bundled model that follows the camera."""
 
 SUITES.register("smoke")(
     Suite(
@@ -83,14 +101,15 @@ SUITES.register("smoke")(
 SUITES.register("standard")(
     Suite(
         name="standard",
-        description="Every bundled method (MotionFlow-small, its Table 4 ablations, the small baselines) and "
-        "the reference rows on more clips of every embedded source (all six bundled RealEstate10K clips); COLMAP.",
+        description="Every bundled method (MotionFlow-small, its Table 4 ablations, the small baselines, the "
+        "ray-bias MotionFlow-small) and the reference rows on more clips of every embedded source (8 indoor and "
+        "8 outdoor synthetic scenes, basic and difficult; all six bundled RealEstate10K clips); COLMAP.",
         sources=(
             SourceSpec("synthetic-indoor", 8, (256, 256)),
             SourceSpec("synthetic-outdoor", 8, (256, 256)),
             SourceSpec("re10k-bundled", 6),
         ),
-        methods=(*BUNDLED_METHODS, *BUNDLED_REFERENCE_ROWS),
+        methods=(*BUNDLED_METHODS, RAY_BIAS_METHOD, *BUNDLED_REFERENCE_ROWS),
     )
 )
 

@@ -6,6 +6,7 @@ METHOD_LABELS = {
     "cameractrl": "CameraCtrl",
     "motionctrl": "MotionCtrl",
     "motionflow": "MotionFlow",
+    "motionflow-ray-bias": "MotionFlow + ray bias",
     "animatediff": "AnimateDiff",
     "videocrafter": "VideoCrafter",
     "dynamicrafter": "DynamiCrafter",

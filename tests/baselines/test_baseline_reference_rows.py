@@ -7,7 +7,8 @@ import pytest
 from scipy.ndimage import binary_erosion
 
 from baselines import METHODS
-from baselines.warp import rotation_homographies, warp_reference
+from baselines.warp import warp_reference
+from motionflow.camera.homography import rotation_homographies
 from motionflow.data.synthetic import render_synthetic_clip
 from motionflow.errors import MissingWeightsError
 

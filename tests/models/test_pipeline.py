@@ -8,6 +8,7 @@ import torch
 from diffusers import EulerDiscreteScheduler
 
 from motionflow.camera.poses import rotation_about_axis
+from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
 from motionflow.models import trajectory_plucker
 from motionflow.pipeline import (
@@ -78,8 +79,46 @@ def test_initial_latents_noise_the_reference_to_the_first_step(pipeline) -> None
     torch.testing.assert_close(
         initial_latents(noise, reference, euler, "gaussian"), noise * euler.init_noise_sigma
     )
-    with pytest.raises(ValueError, match="reference, gaussian"):
+    with pytest.raises(ValueError, match="reference, gaussian, warped"):
         initial_latents(noise, reference, ddim, "uniform")
+
+
+def _panning_trajectory(angles: list[float], size: tuple[int, int], focal: float) -> Trajectory:
+    """A camera turning right about its y axis by each angle, K centred on a pixel centre."""
+    c2w = np.repeat(np.eye(4)[None], len(angles), axis=0)
+    c2w[:, :3, :3] = [rotation_about_axis(np.array([0.0, 1.0, 0.0]), angle) for angle in angles]
+    intrinsics = np.array([[focal, 0, 4.5], [0, focal, 3.5], [0, 0, 1.0]])
+    return Trajectory(c2w=c2w, intrinsics=np.repeat(intrinsics[None], len(angles), axis=0), image_size=size)
+
+
+def test_warped_start_sees_the_reference_from_each_camera(pipeline) -> None:
+    """ "warped": each frame starts from the reference latent as its camera sees it. A still camera
+    starts every frame from the reference itself (as "reference" does); a camera turned right by
+    atan(2 / f) sees at the image centre what lies 2 latent pixels right of it in the reference; a
+    camera turned away from the whole reference sees its edge values, never zeros."""
+    size, focal = (8, 10), 6.0
+    scheduler = pipeline.scheduler
+    scheduler.set_timesteps(25)
+    signal = scheduler.alphas_cumprod[int(scheduler.timesteps[0])].sqrt()
+    reference = torch.randn(1, 4, *size, generator=torch.Generator().manual_seed(2)) + 5.0
+    noise = torch.randn(1, 4, 3, *size, generator=torch.Generator().manual_seed(3))
+
+    still = _panning_trajectory([0.0, 0.0, 0.0], size, focal)
+    torch.testing.assert_close(
+        initial_latents(noise, reference, scheduler, "warped", [still]),
+        initial_latents(noise, reference, scheduler, "reference"),
+    )
+
+    panning = _panning_trajectory([0.0, float(np.arctan(2 / focal)), 1.5], size, focal)
+    clean = initial_latents(torch.zeros_like(noise), reference, scheduler, "warped", [panning]) / signal
+    torch.testing.assert_close(clean[0, :, 0], reference[0])
+    torch.testing.assert_close(clean[0, :, 1, 3, 4], reference[0, :, 3, 6])
+    edges = torch.cat(
+        [reference[0, :, :, 0], reference[0, :, :, -1], reference[0, :, 0], reference[0, :, -1]], 1
+    )
+    assert clean[0, :, 2].abs().min() > edges.abs().min() - 1e-4
+    with pytest.raises(ValueError, match="one trajectory per video"):
+        initial_latents(noise, reference, scheduler, "warped")
 
 
 def test_initial_noise_choice_reaches_the_video(pipeline, reference_image) -> None:
@@ -90,6 +129,8 @@ def test_initial_noise_choice_reaches_the_video(pipeline, reference_image) -> No
     )
     from_noise = pipeline(reference_image, trajectory, seed=5, steps=2, initial_noise="gaussian")
     assert not np.array_equal(from_reference, from_noise)
+    from_warped = pipeline(reference_image, trajectory, seed=5, steps=2, initial_noise="warped")
+    assert not np.array_equal(from_reference, from_warped)
     batch = pipeline([reference_image, reference_image[::-1]], [trajectory, trajectory], seed=[5, 6], steps=2)
     assert np.abs(batch[0].astype(int) - from_reference).max() <= 1
     assert (

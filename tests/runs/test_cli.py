@@ -74,6 +74,9 @@ def test_bad_invocations_exit_non_zero_with_a_message(tmp_path):
     assert no_run.exit_code == 2 and "no records" in " ".join(no_run.output.split())
     bad_shard = runner.invoke(app, ["run", "--shard", "3/2", "--out", str(tmp_path / "r")])
     assert bad_shard.exit_code != 0
+    bad_noise = runner.invoke(app, ["run", "--initial-noise", "uniform", "--out", str(tmp_path / "r")])
+    assert bad_noise.exit_code == 2 and "reference, gaussian, warped" in " ".join(bad_noise.output.split())
+    assert not (tmp_path / "r").exists()
     for value, message in (("motionflow", "METHOD=FOLDER"), (f"motionflow={tmp_path / 'none'}", "not found")):
         bad_checkpoint = runner.invoke(app, ["run", "--checkpoint", value, "--out", str(tmp_path / "r")])
         assert bad_checkpoint.exit_code == 2 and message in " ".join(bad_checkpoint.output.split())

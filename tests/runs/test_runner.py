@@ -145,6 +145,40 @@ def test_a_method_runs_from_the_checkpoint_folder_given(tmp_path, tiny_suite):
         run_suite(replace(suite, checkpoints={}), tmp_path / "run")
 
 
+def test_sampler_settings_reach_the_methods_that_sample(tmp_path, tiny_suite):
+    """A run's sampler settings replace the sampling methods' own (their fingerprints say so) and pass
+    over the methods that do not sample; unknown settings or choices are refused before anything runs."""
+    from baselines import METHODS
+    from motionflow.pipeline import MotionFlowPipeline
+    from tests.models.helpers import tiny_model
+
+    folder = MotionFlowPipeline(tiny_model()).save_pretrained(tmp_path / "trained")
+    sampling = {"initial_noise": "warped", "steps": 2}
+    suite = replace(
+        tiny_suite,
+        sources=(replace(tiny_suite.sources[0], count=1),),
+        methods=("static", "motionflow"),
+        estimators=(),
+        paired_metrics=("psnr",),
+        set_metrics=(),
+        checkpoints={"motionflow": str(folder)},
+        sampling=sampling,
+    )
+    layout = run_suite(suite, tmp_path / "run")
+    key = VideoKey("synthetic-indoor", "basic", "indoor-re10k-0")
+    expected = METHODS.get("motionflow")(checkpoint_dir=folder, **sampling).fingerprint()
+    assert _meta(layout, "motionflow", key)["fingerprint"] == expected
+    assert expected != METHODS.get("motionflow")(checkpoint_dir=folder, steps=2).fingerprint()
+    assert set(load_run_records(layout).query("metric == 'psnr'")["status"]) == {"ok"}
+    assert json.loads(layout.manifest.read_text())["suite"]["sampling"] == sampling
+    with pytest.raises(RunError, match="other settings"):
+        run_suite(replace(suite, sampling={}), tmp_path / "run")
+    with pytest.raises(ValueError, match="unknown sampler settings eta"):
+        replace(tiny_suite, sampling={"eta": 1.0})
+    with pytest.raises(ValueError, match="reference, gaussian, warped"):
+        replace(tiny_suite, sampling={"initial_noise": "uniform"})
+
+
 def test_checkpoints_are_refused_for_methods_that_do_not_run_or_take_none(tmp_path, tiny_suite):
     with pytest.raises(ValueError, match="does not run: motionflow"):
         replace(tiny_suite, checkpoints={"motionflow": str(tmp_path)})

@@ -82,7 +82,7 @@ def test_initial_noise_is_a_choice(tmp_path):
         str(out),
     ]
     refused = runner.invoke(app, [*arguments, "--initial-noise", "uniform"])
-    assert refused.exit_code == 2 and "reference, gaussian" in refused.output
+    assert refused.exit_code == 2 and "reference, gaussian, warped" in refused.output
     assert not out.exists()
     assert runner.invoke(app, [*arguments, "--initial-noise", "gaussian"]).exit_code == 0
     assert read_video(out / "reference" / "video.mp4").shape == (4, 48, 64, 3)

@@ -1,0 +1,45 @@
+"""The sampler options `mfbench generate` and `mfbench run` share (`motionflow.pipeline.SamplingOptions`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from motionflow.pipeline import check_initial_noise
+
+Steps = Annotated[int | None, typer.Option(min=1, help="Sampling steps (diffusion methods).")]
+GuidanceScale = Annotated[float | None, typer.Option(help="Classifier-free guidance scale.")]
+CameraGuidanceScale = Annotated[
+    float | None, typer.Option(help="Guidance scale of the camera condition (default: --guidance-scale).")
+]
+InitialNoise = Annotated[
+    str | None,
+    typer.Option(
+        help="What sampling starts from: reference (the reference latent noised to the first step, the "
+        "default), gaussian (pure noise) or warped (the reference latent seen from each frame's camera "
+        "through the rotation-only homography, noised to the first step). Diffusion methods on the "
+        "shared backbone."
+    ),
+]
+
+
+def sampling_settings(
+    steps: int | None,
+    guidance_scale: float | None,
+    camera_guidance_scale: float | None,
+    initial_noise: str | None,
+) -> dict[str, Any]:
+    """The options given (None: the method's own), the initial noise checked against its choices."""
+    if initial_noise is not None:
+        try:
+            check_initial_noise(initial_noise)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+    given = {
+        "steps": steps,
+        "guidance_scale": guidance_scale,
+        "camera_guidance_scale": camera_guidance_scale,
+        "initial_noise": initial_noise,
+    }
+    return {key: value for key, value in given.items() if value is not None}
