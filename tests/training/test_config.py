@@ -191,3 +191,18 @@ def test_the_settled_ray_bias_config_trains_the_shipped_run_on_at_half_its_rate(
         "cosine",
         5e-6,
     )
+
+
+def test_the_high_noise_ray_bias_config_trains_the_shipped_run_on_with_timesteps_drawn_towards_high_noise():
+    (phase,) = _assert_continues(
+        "cpu128-ray-bias-continued",
+        "cpu128-ray-bias-high-noise",
+        "runs/cpu128-ray-bias-continued/model",
+        timestep_power=2.0,
+    )
+    assert (phase.steps, phase.learning_rate, phase.decay, phase.final_learning_rate) == (
+        2400,
+        1e-4,
+        "cosine",
+        1e-5,
+    )
