@@ -119,7 +119,8 @@ def test_unavailable_methods_and_estimators_are_recorded_as_not_computed(tmp_pat
     assert set(records.loc[records["method"] == "static", "metric"]) >= {"psnr", "ssim", "RotErr", "fid"}
 
 
-def test_a_method_runs_from_the_checkpoint_folder_given(tmp_path, tiny_suite):
+def _trained_model_suite(tmp_path, tiny_suite, **overrides):
+    """One clip, `static` and `motionflow` from a saved tiny model (its folder, the suite), PSNR only."""
     from motionflow.pipeline import MotionFlowPipeline
     from tests.models.helpers import tiny_model
 
@@ -132,11 +133,17 @@ def test_a_method_runs_from_the_checkpoint_folder_given(tmp_path, tiny_suite):
         paired_metrics=("psnr",),
         set_metrics=(),
         checkpoints={"motionflow": str(folder)},
+        **overrides,
     )
-    layout = run_suite(suite, tmp_path / "run")
-    meta = _meta(layout, "motionflow", VideoKey("synthetic-indoor", "basic", "indoor-re10k-0"))
+    return folder, suite
+
+
+def test_a_method_runs_from_the_checkpoint_folder_given(tmp_path, tiny_suite):
     from baselines import METHODS
 
+    folder, suite = _trained_model_suite(tmp_path, tiny_suite)
+    layout = run_suite(suite, tmp_path / "run")
+    meta = _meta(layout, "motionflow", VideoKey("synthetic-indoor", "basic", "indoor-re10k-0"))
     assert meta["fingerprint"] == METHODS.get("motionflow")(checkpoint_dir=folder).fingerprint()
     psnr = load_run_records(layout).query("method == 'motionflow' and metric == 'psnr'")
     assert set(psnr["status"]) == {"ok"}
@@ -149,21 +156,9 @@ def test_sampler_settings_reach_the_methods_that_sample(tmp_path, tiny_suite):
     """A run's sampler settings replace the sampling methods' own (their fingerprints say so) and pass
     over the methods that do not sample; unknown settings or choices are refused before anything runs."""
     from baselines import METHODS
-    from motionflow.pipeline import MotionFlowPipeline
-    from tests.models.helpers import tiny_model
 
-    folder = MotionFlowPipeline(tiny_model()).save_pretrained(tmp_path / "trained")
     sampling = {"initial_noise": "warped", "steps": 2}
-    suite = replace(
-        tiny_suite,
-        sources=(replace(tiny_suite.sources[0], count=1),),
-        methods=("static", "motionflow"),
-        estimators=(),
-        paired_metrics=("psnr",),
-        set_metrics=(),
-        checkpoints={"motionflow": str(folder)},
-        sampling=sampling,
-    )
+    folder, suite = _trained_model_suite(tmp_path, tiny_suite, sampling=sampling)
     layout = run_suite(suite, tmp_path / "run")
     key = VideoKey("synthetic-indoor", "basic", "indoor-re10k-0")
     expected = METHODS.get("motionflow")(checkpoint_dir=folder, **sampling).fingerprint()
