@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from baselines.motionflow_method import RAY_BIAS
 from motionflow.pipeline import SamplingOptions, check_initial_noise
 from motionflow.utils.registry import Registry
 
@@ -79,9 +80,6 @@ BUNDLED_METHODS = (
 )
 """The methods with a checkpoint in the package (motionflow/checkpoints) at one budget: every row of
 Tables 1-4 on a CPU."""
-RAY_BIAS_METHOD = "motionflow-ray-bias"
-"""The bundled MotionFlow-small with reference attention's ray bias, trained further on its own backbone
-(not one of the equal-budget rows): the bundled model that follows the camera."""
 
 SUITES.register("smoke")(
     Suite(
@@ -109,7 +107,7 @@ SUITES.register("standard")(
             SourceSpec("synthetic-outdoor", 8, (256, 256)),
             SourceSpec("re10k-bundled", 6),
         ),
-        methods=(*BUNDLED_METHODS, RAY_BIAS_METHOD, *BUNDLED_REFERENCE_ROWS),
+        methods=(*BUNDLED_METHODS, RAY_BIAS.name, *BUNDLED_REFERENCE_ROWS),
     )
 )
 
