@@ -15,6 +15,7 @@ from rich.progress import track
 from bench.report.embed import data_uri, mp4_data_uri, png_data_uri
 from bench.report.failures import failures_html
 from bench.report.plots import Path3D, full_path, trajectory_plot_svg
+from bench.report.registration import registration_table, run_registrations
 from bench.report.run_contents import (
     Loaded,
     RunContents,
@@ -23,7 +24,7 @@ from bench.report.run_contents import (
     pose_trials,
     requested_trajectory,
 )
-from bench.report.tables_html import report_table_html, run_tables
+from bench.report.tables_html import report_table_html, run_tables, table_to_html
 from bench.runs.layout import CAMERA_FILE, FRAMES_DIR, GROUND_TRUTH, VIDEO_FILE, VideoKey
 from motionflow.data.video_io import read_video
 from motionflow.errors import VideoError
@@ -87,6 +88,7 @@ def render_report(
         for key in track(shown, description="report: clips", disable=not show_progress)
     ]
     tables = "".join(report_table_html(entry) for entry in run_tables(run.records, run.records_note))
+    tables += _registration_html(run)
     if len(shown) < len(run.keys):
         clips_note = f"<p>Showing {len(shown)} of {len(run.keys)} clips (raise the cap with --max-clips).</p>"
     else:
@@ -103,6 +105,13 @@ def render_report(
         f"<title>{title}</title><style>{STYLE}</style></head>"
         f"<body><h1>{title}</h1>{body}</body></html>\n"
     )
+
+
+def _registration_html(run: RunContents) -> str:
+    registrations = run_registrations(run)
+    if not registrations:
+        return '<p class="unavailable">registered frames: not available (no pose estimates)</p>'
+    return table_to_html(registration_table(registrations))
 
 
 def _header_html(run: RunContents, clips_shown: int) -> str:

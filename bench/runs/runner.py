@@ -31,7 +31,8 @@ from bench.metrics.result import MetricResult
 from bench.metrics.suite import VisualMetricSuite
 from bench.pose_runner import VideoSource, estimate_videos, read_record, trials_of
 from bench.progress import stage_progress
-from bench.report import write_report
+from bench.report import load_run, write_report
+from bench.report.registration import REGISTRATION_TABLE, registration_table, run_registrations
 from bench.runs.artifacts import read_video_folder
 from bench.runs.clips import ClipPlan, ClipSource, make_source
 from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, RunLayout, VideoKey
@@ -503,12 +504,14 @@ def finalize_run(
 
 
 def write_tables(layout: RunLayout, with_paper: bool = False) -> list[Path]:
+    """Tables 1-4 of the records and the registration table of the pose files, in every format."""
     records = load_run_records(layout)
+    tables = {f"table{number}": build_table(number, records, with_paper) for number in (1, 2, 3, 4)}
+    tables[REGISTRATION_TABLE] = registration_table(run_registrations(load_run(layout.root)))
     written = []
-    for number in (1, 2, 3, 4):
-        table = build_table(number, records, with_paper)
+    for name, table in tables.items():
         for format_name, suffix in TABLE_FORMATS.items():
-            path = layout.tables_dir / f"table{number}.{suffix}"
+            path = layout.tables_dir / f"{name}.{suffix}"
             atomic_write_text(path, RENDERERS[format_name](table, with_ci=True))
             written.append(path)
     return written

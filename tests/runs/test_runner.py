@@ -36,8 +36,11 @@ def test_run_end_to_end_resume_and_shards(tmp_path, tiny_suite):
     assert set(lpips["status"]) <= {"ok", "not_computed"}
     fid = records[(records["metric"] == "fid") & (records["clip"] == "*")]
     assert set(fid["trajectory_set"]) == {"basic", "all"} and set(fid["n"]) == {2}
-    for number in (1, 2, 3, 4):
-        assert (layout.tables_dir / f"table{number}.md").is_file()
+    for name in ("table1", "table2", "table3", "table4", "registration"):
+        assert (layout.tables_dir / f"{name}.md").is_file()
+    registration = pd.read_csv(layout.tables_dir / "registration.csv")
+    static_shares = registration[registration["method"] == "static (reference repeated)"]
+    assert len(static_shares) and (static_shares["value"] == 0).all()
 
     key = VideoKey("synthetic-indoor", "basic", "indoor-re10k-0")
     before = _meta(layout, "static", key)
