@@ -206,3 +206,13 @@ def test_the_high_noise_ray_bias_config_trains_the_shipped_run_on_with_timesteps
         "cosine",
         1e-5,
     )
+
+
+def test_the_continued_high_noise_config_repeats_that_run_from_its_model():
+    first = load_training_config("cpu128-ray-bias-high-noise")
+    (phase,) = _assert_continues(
+        "cpu128-ray-bias-high-noise",
+        "cpu128-ray-bias-high-noise-continued",
+        "runs/cpu128-ray-bias-high-noise/model",
+    )
+    assert phase == first.phases[0]
