@@ -31,7 +31,8 @@ from motionflow.weights import WeightsChecksumError, WeightsFormatError
 WEIGHTS_NAME = "model.safetensors"
 SHARED_WEIGHTS_NAME = "shared_weights.json"
 FROZEN_PREFIXES = ("image_encoder.", "codec.")
-"""Never trained: the CLIP image encoder and the latent codec."""
+"""Frozen in every diffusion phase: the CLIP image encoder and the latent codec (only a `decoder` phase
+fine-tunes the codec's decoder)."""
 
 
 @dataclass(frozen=True)

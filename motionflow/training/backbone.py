@@ -1,4 +1,5 @@
-"""The pretraining stand-ins: the VAE and the video backbone trained before MotionFlow's two stages.
+"""The pretraining stand-ins: the VAE and the video backbone trained before MotionFlow's two stages;
+and the decoder fine-tune that can follow them.
 
 The paper starts from SD1.5 (with its VAE) and AnimateDiff. Where no such weights exist, a small VAE
 is trained first (configs with a VAE latent codec), then the small configuration's
@@ -24,7 +25,13 @@ from motionflow.checkpoints.bundle import bundled_vae
 from motionflow.errors import MissingWeightsError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
-from motionflow.models.video_denoiser import AnimateDiffBackbone, drop_condition, with_reference_latent
+from motionflow.models.latent_codec import VAECodec
+from motionflow.models.video_denoiser import (
+    AnimateDiffBackbone,
+    VideoDenoiser,
+    drop_condition,
+    with_reference_latent,
+)
 from motionflow.utils.io import atomic_path
 
 BACKBONE_WEIGHTS = "backbone.safetensors"
@@ -121,11 +128,8 @@ class AutoencoderTrainee(nn.Module):
         return list(self.parameters())
 
     def forward(self, frames: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """frames [B, F, 3, H, W] in [-1, 1] -> loss on `frames_per_step` random frames of each clip."""
-        flat = frames.flatten(0, 1)
-        count = min(self.frames_per_step, len(flat))
-        chosen = torch.randperm(len(flat), generator=generator)[:count].to(flat.device)
-        images = flat[chosen].to(self.vae.dtype)
+        """frames [B, F, 3, H, W] in [-1, 1] -> loss on `frames_per_step` random frames of the batch."""
+        images = sample_frames(frames, self.frames_per_step, generator).to(self.vae.dtype)
         posterior = self.vae.encode(images).latent_dist
         reconstruction = self.vae.decode(posterior.mean).sample
         return F.l1_loss(reconstruction.float(), images.float()) + self.kl_weight * posterior.kl().mean()
@@ -148,6 +152,52 @@ class AutoencoderTrainee(nn.Module):
     @staticmethod
     def load_vae(directory: str | Path) -> AutoencoderKL:
         return AutoencoderKL.from_pretrained(Path(directory) / VAE_FOLDER)
+
+
+class DecoderTrainee(nn.Module):
+    """The VAE decoder of a trained video model in fine-tuning, everything else frozen: L1 reconstruction
+    of sampled frames from the posterior mean, the latent the codec encodes to.
+
+    Not in the paper. The encoder, and with it every latent the model was trained on and its scale, stays
+    as it is, so the model decodes with the new decoder without retraining (as SD's VAE decoder was
+    fine-tuned after its diffusion models were trained). A VAE trained jointly for a short run leaves
+    each image's colour off by a few levels and its edges soft; the decoder alone can take that back."""
+
+    def __init__(self, denoiser: VideoDenoiser, frames_per_step: int):
+        super().__init__()
+        if not isinstance(denoiser.codec, VAECodec):
+            raise ValueError(
+                f"the decoder phase needs a VAE latent codec, the model has {denoiser.codec.kind!r}"
+            )
+        self.denoiser = denoiser
+        self.frames_per_step = frames_per_step
+
+    @property
+    def vae(self) -> AutoencoderKL:
+        return self.denoiser.codec.vae
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        self.requires_grad_(False)
+        decoder_parts = [self.vae.decoder, self.vae.post_quant_conv]
+        parameters = [p for part in decoder_parts if part is not None for p in part.parameters()]
+        for parameter in parameters:
+            parameter.requires_grad_(True)
+        return parameters
+
+    def forward(self, frames: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """frames [B, F, 3, H, W] in [-1, 1] -> L1 loss on `frames_per_step` random frames of the batch."""
+        images = sample_frames(frames, self.frames_per_step, generator).to(self.vae.dtype)
+        with torch.no_grad():
+            latents = self.vae.encode(images).latent_dist.mean
+        reconstruction = self.vae.decode(latents).sample
+        return F.l1_loss(reconstruction.float(), images.float())
+
+
+def sample_frames(frames: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
+    """`count` frames drawn without replacement from all frames of a batch [B, F, 3, H, W]."""
+    flat = frames.flatten(0, 1)
+    chosen = torch.randperm(len(flat), generator=generator)[: min(count, len(flat))].to(flat.device)
+    return flat[chosen]
 
 
 def load_autoencoder(source: str) -> AutoencoderKL:

@@ -3,7 +3,8 @@
 A run is a sequence of phases. `autoencoder` and `pretrain` stand in for the paper's pretrained SD1.5
 and AnimateDiff weights: the first trains the small VAE (configs with a VAE latent codec), the second
 the video backbone (spatial UNet + motion modules) as an image-conditioned video denoiser. `stage1`
-and `stage2` are the two stages of Section 3.6.
+and `stage2` are the two stages of Section 3.6. `decoder` fine-tunes the VAE's decoder of the trained
+model with its encoder frozen (not in the paper; see `motionflow.training.backbone.DecoderTrainee`).
 
 A config file may start from another (`extends = "<name or path>"`): its tables are merged into the
 other's, key by key; lists (the phases) replace the other's."""
@@ -20,8 +21,8 @@ import tomllib
 
 from motionflow.models.config import MotionFlowConfig
 
-PhaseName = Literal["autoencoder", "pretrain", "stage1", "stage2"]
-PHASE_NAMES: tuple[str, ...] = ("autoencoder", "pretrain", "stage1", "stage2")
+PhaseName = Literal["autoencoder", "pretrain", "stage1", "stage2", "decoder"]
+PHASE_NAMES: tuple[str, ...] = ("autoencoder", "pretrain", "stage1", "stage2", "decoder")
 STAND_IN_PHASES = ("autoencoder", "pretrain")
 TRAINING_CONFIG_FILE = "training_config.json"
 """Where a run (and each bundled checkpoint) records every setting it was trained with."""
@@ -216,7 +217,7 @@ class OptimSettings:
     """torch CPU threads of each training process (0: torch's default). One is fastest on a busy CPU,
     and enough where several runs share a GPU (their CPU work is launching kernels)."""
     autoencoder_frames: int = 8
-    """Frames of each clip the autoencoder phase reconstructs per step (drawn at random)."""
+    """Frames the autoencoder and decoder phases reconstruct per step (drawn at random from the batch)."""
     autoencoder_kl_weight: float = 1e-6
     loss_weighting: LossWeighting = "none"
     """Per-timestep weight of the denoising loss (`motionflow.training.losses.timestep_weights`)."""
@@ -304,11 +305,13 @@ class TrainingConfig:
             )
         if "autoencoder" in names and self.model.autoencoder:
             raise ValueError("model.autoencoder replaces the autoencoder phase: give one or the other")
-        if ("autoencoder" in names or self.model.autoencoder) and self.model.build_config().latent_codec[
+        codec_phase = next((name for name in names if name in ("autoencoder", "decoder")), None)
+        if (codec_phase or self.model.autoencoder) and self.model.build_config().latent_codec[
             "type"
         ] != "vae":
             raise ValueError(
-                "the autoencoder phase needs a VAE latent codec (model.overrides.latent_codec = 'vae')"
+                f"the {codec_phase or 'autoencoder'} phase needs a VAE latent codec "
+                "(model.overrides.latent_codec = 'vae')"
             )
         data, validation = self.data, self.validation
         training_scenes = -(-data.num_clips // data.motion_variants)

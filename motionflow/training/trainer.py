@@ -12,7 +12,7 @@ GPUs). A run directory holds everything:
     <out>/model/                      the trained MotionFlow pipeline (MotionFlowPipeline.from_pretrained)
 
 `autoencoder` trains the small VAE and sets its latent scale; `pretrain` the video backbone on it.
-Stage 1 trains `MotionFlowModel.stage_parameters(1)` (trajectory encoder, semantic encoder and the new
+`decoder`, after the stages or alone on `model.init`, fine-tunes the trained model's VAE decoder. Stage 1 trains `MotionFlowModel.stage_parameters(1)` (trajectory encoder, semantic encoder and the new
 attention modules) with everything else frozen; stage 2 trains `stage_parameters(2)`. A baseline
 (`model.method`) trains its own stage groups the same way. With `model.base`, the VAE and backbone of
 another run's stand-in phases are the starting point (what every method of a comparison shares). Adam, the
@@ -43,7 +43,12 @@ from motionflow.errors import MotionFlowError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.video_denoiser import VideoDenoiser
-from motionflow.training.backbone import AutoencoderTrainee, BackboneDenoiser, load_autoencoder
+from motionflow.training.backbone import (
+    AutoencoderTrainee,
+    BackboneDenoiser,
+    DecoderTrainee,
+    load_autoencoder,
+)
 from motionflow.training.checkpoint import (
     CHECKPOINT_PREFIX,
     TrainingProgress,
@@ -97,6 +102,8 @@ SUMMARY_WINDOW = 50
 """Steps over which the summary averages a phase's last losses."""
 BACKBONE_FIELDS = ("unet", "motion_adapter", "image_encoder", "image_latent_condition")
 """The config parts a base run's backbone must share with the model trained on it."""
+CODEC_TRAINEES = (AutoencoderTrainee, DecoderTrainee)
+"""Phases that reconstruct frames: no latent cache, weight average or condition-use validation."""
 
 
 class TrainingError(MotionFlowError):
@@ -334,17 +341,20 @@ class Trainer:
 
     def start_model(self, index: int) -> nn.Module:
         """The model a phase starts from: built from the seed, the previous phase's result or the base run."""
-        phase = self.config.phases[index]
-        seed, method = self.config.seed, self.config.model.method
-        previous = self.config.phases[index - 1] if index > 0 else None
+        phase, optim = self.config.phases[index], self.config.optim
         if phase.name == "autoencoder":
-            torch.manual_seed(seed)
+            torch.manual_seed(self.config.seed)
             vae = AutoencoderKL.from_config(self.model_config.latent_codec["vae"])
-            return AutoencoderTrainee(
-                vae, self.config.optim.autoencoder_frames, self.config.optim.autoencoder_kl_weight
-            )
+            return AutoencoderTrainee(vae, optim.autoencoder_frames, optim.autoencoder_kl_weight)
         if phase.name == "pretrain":
             return BackboneDenoiser(self.model_config, self._components())
+        if phase.name == "decoder":
+            return DecoderTrainee(self._start_video_model(index), optim.autoencoder_frames)
+        return self._start_video_model(index)
+
+    def _start_video_model(self, index: int) -> VideoDenoiser:
+        seed, method = self.config.seed, self.config.model.method
+        previous = self.config.phases[index - 1] if index > 0 else None
         if previous is not None and previous.name not in STAND_IN_PHASES:
             return load_trainee(method, self._phase_dir(previous) / MODEL_FOLDER)
         pretrain = self._stand_in_dir("pretrain")
@@ -368,7 +378,7 @@ class Trainer:
 
     @staticmethod
     def _trainable(model: nn.Module, phase: PhaseConfig) -> list[nn.Parameter]:
-        if isinstance(model, BackboneDenoiser | AutoencoderTrainee):
+        if isinstance(model, BackboneDenoiser | AutoencoderTrainee | DecoderTrainee):
             return model.trainable_parameters()
         return model.set_trainable_stage(1 if phase.name == "stage1" else 2)
 
@@ -395,6 +405,8 @@ class Trainer:
             model.save(folder)
         elif isinstance(model, BackboneDenoiser):
             model.save(folder)
+        elif isinstance(model, DecoderTrainee):
+            model.denoiser.save_pretrained(folder)
         else:
             model.save_pretrained(folder)
         atomic_write_json(
@@ -426,7 +438,7 @@ class Trainer:
             done += steps
             if not self._is_complete(phase):
                 return TrainingResult(self.out, None, done, complete=False)
-            last_model = model
+            last_model = model.denoiser if isinstance(model, DecoderTrainee) else model
         final = self.out / MODEL_FOLDER
         if self.accelerator.is_main_process:
             self._write_summary(losses)
@@ -465,7 +477,7 @@ class Trainer:
         )
         ema = (
             ParameterAverage(parameters, optim.ema_decay)
-            if optim.ema_decay and not isinstance(model, AutoencoderTrainee)
+            if optim.ema_decay and not isinstance(model, CODEC_TRAINEES)
             else None
         )
         progress = TrainingProgress(step=0, seconds=0.0)
@@ -498,7 +510,7 @@ class Trainer:
             pin_memory=accelerator.device.type == "cuda",
         )
         step, started, steps_done = progress.step, time.monotonic(), 0
-        validates = validation is not None and not isinstance(model, AutoencoderTrainee)
+        validates = validation is not None and not isinstance(model, CODEC_TRAINEES)
         if validates and step == 0:
             self._validate(model, phase, step, validation, ema)
         with _progress_bar(self.show_progress) as bar:
@@ -540,7 +552,7 @@ class Trainer:
 
     def _phase_items(self, model: nn.Module) -> ClipItems:
         """The clips, with their latents under the model's frozen codec where `data.cache_latents` asks."""
-        if self.config.data.cache_latents and not isinstance(model, AutoencoderTrainee):
+        if self.config.data.cache_latents and not isinstance(model, CODEC_TRAINEES):
             return LatentClipItems(self.items, model, progress=self.show_progress)
         return self.items
 
@@ -555,11 +567,11 @@ class Trainer:
     ) -> tuple[float, float]:
         accelerator, optim = self.accelerator, self.config.optim
         model = accelerator.unwrap_model(wrapped)
-        camera_kind = None if isinstance(model, AutoencoderTrainee) else model.camera_input_kind
+        camera_kind = None if isinstance(model, CODEC_TRAINEES) else model.camera_input_kind
         frames, camera = batch_inputs(batch, accelerator.device, camera_kind)
         generator = step_generator(self.config.seed, stream, step, accelerator.process_index)
         with accelerator.autocast():
-            if isinstance(model, AutoencoderTrainee):
+            if isinstance(model, CODEC_TRAINEES):
                 loss = wrapped(frames, generator)
             else:
                 latents = (

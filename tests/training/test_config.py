@@ -216,3 +216,17 @@ def test_the_continued_high_noise_config_repeats_that_run_from_its_model():
         "runs/cpu128-ray-bias-high-noise/model",
     )
     assert phase == first.phases[0]
+
+
+def test_the_decoder_config_fine_tunes_the_shipped_runs_decoder_only():
+    (phase,) = _assert_continues(
+        "cpu128-ray-bias-high-noise-continued",
+        "cpu128-ray-bias-decoder",
+        "runs/cpu128-ray-bias-high-noise-continued/model",
+    )
+    assert (phase.name, phase.steps, phase.learning_rate, phase.final_learning_rate) == (
+        "decoder",
+        1500,
+        3e-4,
+        3e-5,
+    )

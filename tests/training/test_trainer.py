@@ -19,6 +19,7 @@ PHASES = [
     {"name": "stage1", "steps": 2, "learning_rate": 1e-3},
     {"name": "stage2", "steps": 2, "learning_rate": 1e-4},
 ]
+DECODER_PREFIXES = ("codec.vae.decoder.", "codec.vae.post_quant_conv.")
 
 
 def _losses(out):
@@ -186,6 +187,49 @@ def test_an_unusable_autoencoder_source_is_refused_by_name(tmp_path):
     other_size = tiny_training_config([PHASES[0]], model={**vae_model, "autoencoder": "bundled"})
     with pytest.raises(TrainingError, match="block_out_channels"):
         train(other_size, tmp_path / "other", progress=False)
+
+
+def test_the_decoder_phase_fine_tunes_only_the_vae_decoder_of_the_trained_model(tmp_path):
+    phases = [
+        {"name": "autoencoder", "steps": 2, "learning_rate": 1e-3},
+        PHASES[1],
+        {"name": "decoder", "steps": 4, "learning_rate": 1e-3},
+    ]
+    config = tiny_training_config(phases, model={"overrides": {**TINY_MODEL, "latent_codec": "vae"}})
+    result = train(config, tmp_path / "run", progress=False)
+    before = load_trainee("motionflow", tmp_path / "run" / "stage1" / "model").state_dict()
+    after = MotionFlowPipeline.from_pretrained(result.model).model.state_dict()
+    changed = {name for name, value in after.items() if not torch.equal(value, before[name])}
+    assert before.keys() == after.keys()
+    assert changed and all(name.startswith(DECODER_PREFIXES) for name in changed)
+    assert any(name.startswith("codec.vae.decoder.") for name in changed)
+    assert [phase for phase, _, _ in _losses(tmp_path / "run")].count("decoder") == 4
+
+
+def test_the_decoder_phase_resumes_exactly_and_starts_from_model_init(tmp_path):
+    vae_model = {"overrides": {**TINY_MODEL, "latent_codec": "vae"}}
+    source = tiny_training_config(
+        [{"name": "autoencoder", "steps": 2, "learning_rate": 1e-3}, PHASES[1]], model=vae_model
+    )
+    trained = train(source, tmp_path / "source", progress=False).model
+    decoder = [{"name": "decoder", "steps": 3, "learning_rate": 1e-3}]
+    config = tiny_training_config(decoder, model={**vae_model, "init": str(trained)})
+    whole = load_file(train(config, tmp_path / "whole", progress=False).model / "model.safetensors")
+    train(config, tmp_path / "split", max_steps=2, progress=False)
+    split = load_file(
+        train(config, tmp_path / "split", resume=True, progress=False).model / "model.safetensors"
+    )
+    initial = load_file(trained / "model.safetensors")
+    assert all(torch.equal(whole[name], split[name]) for name in whole)
+    assert any(not torch.equal(whole[name], initial[name]) for name in whole)
+    assert all(
+        torch.equal(whole[name], initial[name]) for name in whole if not name.startswith(DECODER_PREFIXES)
+    )
+
+
+def test_a_pixel_space_config_cannot_have_a_decoder_phase():
+    with pytest.raises(ValueError, match="decoder phase needs a VAE"):
+        tiny_training_config([{"name": "decoder", "steps": 1, "learning_rate": 1e-3}])
 
 
 def test_new_modules_can_learn_at_a_multiple_of_the_stage_2_rate(tmp_path):
