@@ -230,3 +230,13 @@ def test_the_decoder_config_fine_tunes_the_shipped_runs_decoder_only():
         3e-4,
         3e-5,
     )
+
+
+def test_the_third_high_noise_config_repeats_that_run_from_the_second_ones_model():
+    first = load_training_config("cpu128-ray-bias-high-noise")
+    (phase,) = _assert_continues(
+        "cpu128-ray-bias-high-noise-continued",
+        "cpu128-ray-bias-high-noise-third",
+        "runs/cpu128-ray-bias-high-noise-continued/model",
+    )
+    assert phase == first.phases[0]
