@@ -208,13 +208,16 @@ def test_the_high_noise_ray_bias_config_trains_the_shipped_run_on_with_timesteps
     )
 
 
-def test_the_continued_high_noise_config_repeats_that_run_from_its_model():
+@pytest.mark.parametrize(
+    ("previous", "continued"),
+    [
+        ("cpu128-ray-bias-high-noise", "cpu128-ray-bias-high-noise-continued"),
+        ("cpu128-ray-bias-high-noise-continued", "cpu128-ray-bias-high-noise-third"),
+    ],
+)
+def test_each_further_high_noise_config_repeats_that_run_from_the_previous_model(previous, continued):
     first = load_training_config("cpu128-ray-bias-high-noise")
-    (phase,) = _assert_continues(
-        "cpu128-ray-bias-high-noise",
-        "cpu128-ray-bias-high-noise-continued",
-        "runs/cpu128-ray-bias-high-noise/model",
-    )
+    (phase,) = _assert_continues(previous, continued, f"runs/{previous}/model")
     assert phase == first.phases[0]
 
 
@@ -230,13 +233,3 @@ def test_the_decoder_config_fine_tunes_the_shipped_runs_decoder_only():
         3e-4,
         3e-5,
     )
-
-
-def test_the_third_high_noise_config_repeats_that_run_from_the_second_ones_model():
-    first = load_training_config("cpu128-ray-bias-high-noise")
-    (phase,) = _assert_continues(
-        "cpu128-ray-bias-high-noise-continued",
-        "cpu128-ray-bias-high-noise-third",
-        "runs/cpu128-ray-bias-high-noise-continued/model",
-    )
-    assert phase == first.phases[0]
