@@ -160,8 +160,9 @@ class DecoderTrainee(nn.Module):
 
     Not in the paper. The encoder, and with it every latent the model was trained on and its scale, stays
     as it is, so the model decodes with the new decoder without retraining (as SD's VAE decoder was
-    fine-tuned after its diffusion models were trained). A VAE trained jointly for a short run leaves
-    each image's colour off by a few levels and its edges soft; the decoder alone can take that back."""
+    fine-tuned after its diffusion models were trained). It raises what the codec reconstructs from the
+    encoder's latents; latents a model samples far from those can decode no closer (TRAINING.md, "A
+    fine-tuned decoder")."""
 
     def __init__(self, denoiser: VideoDenoiser, frames_per_step: int):
         super().__init__()

@@ -12,7 +12,8 @@ GPUs). A run directory holds everything:
     <out>/model/                      the trained MotionFlow pipeline (MotionFlowPipeline.from_pretrained)
 
 `autoencoder` trains the small VAE and sets its latent scale; `pretrain` the video backbone on it.
-`decoder`, after the stages or alone on `model.init`, fine-tunes the trained model's VAE decoder. Stage 1 trains `MotionFlowModel.stage_parameters(1)` (trajectory encoder, semantic encoder and the new
+`decoder`, after the stages or alone on `model.init`, fine-tunes the trained model's VAE decoder.
+Stage 1 trains `MotionFlowModel.stage_parameters(1)` (trajectory encoder, semantic encoder and the new
 attention modules) with everything else frozen; stage 2 trains `stage_parameters(2)`. A baseline
 (`model.method`) trains its own stage groups the same way. With `model.base`, the VAE and backbone of
 another run's stand-in phases are the starting point (what every method of a comparison shares). Adam, the
@@ -378,7 +379,7 @@ class Trainer:
 
     @staticmethod
     def _trainable(model: nn.Module, phase: PhaseConfig) -> list[nn.Parameter]:
-        if isinstance(model, BackboneDenoiser | AutoencoderTrainee | DecoderTrainee):
+        if isinstance(model, (BackboneDenoiser, *CODEC_TRAINEES)):
             return model.trainable_parameters()
         return model.set_trainable_stage(1 if phase.name == "stage1" else 2)
 
