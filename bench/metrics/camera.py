@@ -182,6 +182,25 @@ def camera_metrics(
     )
 
 
+def still_camera_metrics(
+    reference_c2w: np.ndarray, reference_registered: np.ndarray, preset: str | CameraProtocol = "motionflow"
+) -> CameraMetrics:
+    """What a camera that does not move scores against the reference: identity poses, every frame
+    registered, under the same protocol.
+
+    The `static` reference row shows no motion, so no pose estimator can register its video and its
+    camera metrics are failures; its camera is known, though, and this is its score: the errors a
+    camera-following method has to stay below to have followed the camera at all."""
+    n_frames = len(as_pose_stack(reference_c2w))
+    return camera_metrics(
+        np.tile(np.eye(4), (n_frames, 1, 1)),
+        np.ones(n_frames, dtype=bool),
+        reference_c2w,
+        reference_registered,
+        preset,
+    )
+
+
 def _translation_metrics(
     protocol: CameraProtocol, estimated: np.ndarray, reference: np.ndarray, aligned: AlignedCenters
 ) -> dict[str, np.ndarray]:

@@ -25,6 +25,9 @@ from bench.pose_files import record_path
 
 GROUND_TRUTH = "gt"
 """The `source` of poses estimated on ground-truth videos."""
+STILL_CAMERA = "still-camera"
+"""The `method` of the camera records a camera that does not move scores (identity poses, not estimated;
+bench.metrics.camera.still_camera_metrics)."""
 
 RECORD_COLUMNS = (
     "dataset",
@@ -41,7 +44,7 @@ RECORD_COLUMNS = (
     "n",
 )
 """One row per metric value. Camera metrics: one row per method x clip x set x estimator x trial x
-metric. Visual paired metrics (PSNR, SSIM, LPIPS): estimator "" and trial 0. Set-level metrics (FID,
+metric; `still-camera` has camera records only. Visual paired metrics (PSNR, SSIM, LPIPS): estimator "" and trial 0. Set-level metrics (FID,
 KID, FVD): clip "*", `n` the number of samples they were computed over, and trajectory_set "all" for
 the value pooled over both sets of a dataset. `status` is ok, failed,
 undefined or not_computed (bench.metrics.result.MetricStatus), with `reason` when not ok."""

@@ -25,8 +25,8 @@ from rich.console import Console
 
 from baselines import Method, create_method
 from baselines.base import accepted_options
-from bench.metrics.camera import camera_metrics
-from bench.metrics.presets import camera_preset
+from bench.metrics.camera import camera_metrics, still_camera_metrics
+from bench.metrics.presets import CameraProtocol, camera_preset
 from bench.metrics.result import MetricResult
 from bench.metrics.suite import VisualMetricSuite
 from bench.pose_runner import VideoSource, estimate_videos, read_record, trials_of
@@ -35,7 +35,7 @@ from bench.report import load_run, write_report
 from bench.report.registration import REGISTRATION_TABLE, registration_table, run_registrations
 from bench.runs.artifacts import read_video_folder
 from bench.runs.clips import ClipPlan, ClipSource, make_source
-from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, RunLayout, VideoKey
+from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, STILL_CAMERA, RunLayout, VideoKey
 from bench.runs.records import (
     load_run_records,
     merge_records,
@@ -309,6 +309,22 @@ def _not_computed_rows(
         )
 
 
+def _estimator_trials(suite: Suite, participants: Participants) -> Iterator[tuple[str, int]]:
+    for estimator in participants.estimators:
+        for trial in range(trials_of(ESTIMATORS.get(estimator), suite.trials)):
+            yield estimator, trial
+
+
+def _reference_trajectory(
+    layout: RunLayout, preset: CameraProtocol, estimator: str, key: VideoKey, trial: int, trajectory
+) -> tuple[np.ndarray, np.ndarray]:
+    """The trajectory a video's estimate is compared with under `preset`, and its registered mask."""
+    if preset.reference == "annotation":
+        return trajectory.c2w, np.ones(len(trajectory), dtype=bool)
+    reference = read_record(layout.pose_file(estimator, GROUND_TRUTH, key, trial)).estimate
+    return reference.c2w, reference.registered
+
+
 def _camera_rows(
     layout: RunLayout, suite: Suite, participants: Participants, item: PlannedClip, method: str, trajectory
 ) -> Iterator[dict]:
@@ -316,32 +332,32 @@ def _camera_rows(
     key = video_key(item.plan)
     for estimator, reason in participants.unavailable_estimators.items():
         yield from _not_computed_rows(item, method, preset.metrics, reason, estimator)
-    for estimator in participants.estimators:
-        for trial in range(trials_of(ESTIMATORS.get(estimator), suite.trials)):
+    for estimator, trial in _estimator_trials(suite, participants):
+        reference_c2w, reference_registered = _reference_trajectory(
+            layout, preset, estimator, key, trial, trajectory
+        )
+        if method == STILL_CAMERA:
+            metrics = still_camera_metrics(reference_c2w, reference_registered, preset)
+            failure_reason = ""
+        else:
             estimate = read_record(layout.pose_file(estimator, method, key, trial)).estimate
-            if preset.reference == "annotation":
-                reference_c2w, reference_registered = trajectory.c2w, np.ones(len(trajectory), dtype=bool)
-            else:
-                reference = read_record(layout.pose_file(estimator, GROUND_TRUTH, key, trial)).estimate
-                reference_c2w, reference_registered = reference.c2w, reference.registered
             metrics = camera_metrics(
                 estimate.c2w, estimate.registered, reference_c2w, reference_registered, preset
             )
-            for result in metrics.results.values():
-                if estimate.failure_reason and result.status == "failed":
-                    result = MetricResult(
-                        result.name, None, "failed", f"{result.reason} ({estimate.failure_reason})"
-                    )
-                yield record_row(
-                    key.dataset,
-                    item.source.family,
-                    key.trajectory_set,
-                    key.clip,
-                    method,
-                    result,
-                    estimator=estimator,
-                    trial=trial,
-                )
+            failure_reason = estimate.failure_reason
+        for result in metrics.results.values():
+            if failure_reason and result.status == "failed":
+                result = MetricResult(result.name, None, "failed", f"{result.reason} ({failure_reason})")
+            yield record_row(
+                key.dataset,
+                item.source.family,
+                key.trajectory_set,
+                key.clip,
+                method,
+                result,
+                estimator=estimator,
+                trial=trial,
+            )
 
 
 def metrics_stage(
@@ -384,6 +400,7 @@ def metrics_stage(
                         )
                     )
                 progress.advance(task)
+            rows.extend(_camera_rows(layout, suite, participants, item, STILL_CAMERA, trajectory))
     return records_frame(rows)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from bench.metrics.aggregate import aggregate_results
 from bench.metrics.result import MetricResult
+from bench.runs.layout import STILL_CAMERA
 from bench.tables.layout import NOT_RUN, Cell, Table
 from bench.tables.names import (
     ABLATION_LABELS,
@@ -104,6 +105,11 @@ def _methods(records: pd.DataFrame, exclude: tuple[str, ...] = ()) -> list[str]:
     return sort_methods([method for method in records["method"].unique() if method not in exclude])
 
 
+def _visual_methods(records: pd.DataFrame) -> list[str]:
+    """The methods with visual records (not the camera-only still-camera row)."""
+    return _methods(records[records["metric"].isin(VISUAL_METRICS)])
+
+
 def _add_rows(
     table: Table,
     records: pd.DataFrame,
@@ -176,6 +182,11 @@ def table1(records: pd.DataFrame, with_paper: bool = False) -> Table:
     table.notes.append(
         "RotErr in radians and TransErr as defined by the run's camera preset; sums over frames."
     )
+    if STILL_CAMERA in set(records["method"]):
+        table.notes.append(
+            f"{method_label(STILL_CAMERA)}: identity poses scored against each video's reference, the errors of "
+            "a camera that does not move; a video without motion (static) cannot be registered."
+        )
     return table
 
 
@@ -210,7 +221,7 @@ def table2(records: pd.DataFrame, with_paper: bool = False) -> Table:
         for dataset in datasets or [""]
         for trajectory_set in ("basic", "difficult")
     ]
-    table, keys = _visual_table("Table 2: visual quality", records, groups, _methods(records))
+    table, keys = _visual_table("Table 2: visual quality", records, groups, _visual_methods(records))
     if with_paper:
         paper = _paper_frame("table2_visual.csv")
         for method in paper["method"].unique():
@@ -235,7 +246,7 @@ def table3(records: pd.DataFrame, with_paper: bool = False) -> Table:
         family = records.loc[records["dataset"] == dataset, "family"].iloc[0]
         groups.append(((f"{dataset} ({family})",), {"dataset": dataset}))
     table, keys = _visual_table(
-        "Table 3: generalisation to outdoor scenes", records, groups, _methods(records)
+        "Table 3: generalisation to outdoor scenes", records, groups, _visual_methods(records)
     )
     if with_paper:
         paper = _paper_frame("table3_generalization.csv")

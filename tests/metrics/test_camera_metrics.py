@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.metrics.camera import camera_metrics, cammc_errors, rotation_errors
+from bench.metrics.camera import camera_metrics, cammc_errors, rotation_errors, still_camera_metrics
 from bench.metrics.presets import CAMERA_PRESETS, CameraProtocol, camera_preset
 from motionflow.camera.poses import look_at, rotation_about_axis
 from motionflow.errors import FrameCountError, PoseError
@@ -212,6 +212,31 @@ def test_static_estimate_under_each_scale_rule():
     result = camera_metrics(estimate, all_registered(5), reference, all_registered(5), "cameractrl")
     assert result.results["TransErr"].status == "undefined"
     assert "estimated camera does not move" in result.results["TransErr"].reason
+
+
+def test_still_camera_scores_the_reference_motion_as_error():
+    """Identity poses against a reference turning about y while moving along x: RotErr is the sum of the
+    reference's angles to frame 0, TransErr (max_distance) the sum of its normalised distances to frame 0;
+    the reference's unregistered frames are left out and the sum rescaled to all frames."""
+    angles = np.linspace(0.0, 0.6, 7)
+    steps = np.arange(7.0)
+    reference = poses_at(
+        np.stack([steps, 0 * steps, 0 * steps], axis=1),
+        np.stack([rotation_about_axis([0, 1, 0], angle) for angle in angles]),
+    )
+    result = still_camera_metrics(reference, all_registered(7), "motionflow")
+    assert result.value("RotErr") == pytest.approx(angles.sum())
+    assert result.value("TransErr") == pytest.approx(steps.sum() / 6)
+    registered = all_registered(7)
+    registered[3] = False
+    partial = still_camera_metrics(reference, registered, "motionflow")
+    assert partial.value("RotErr") == pytest.approx(np.delete(angles, 3).sum() * 7 / 6)
+    assert partial.compared == tuple(registered.tolist())
+
+
+def test_still_camera_fails_where_the_reference_does():
+    result = still_camera_metrics(orbit(), np.zeros(12, dtype=bool), "motionflow")
+    assert result.failed and "no frame registered in the reference" in result.results["RotErr"].reason
 
 
 def test_mismatched_frame_counts_and_masks_raise():

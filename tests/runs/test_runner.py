@@ -6,7 +6,10 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from bench.runs.layout import RECORD_COLUMNS, RunLayout, VideoKey
+from bench.metrics.camera import still_camera_metrics
+from bench.pose_runner import read_record
+from bench.report import load_run
+from bench.runs.layout import GROUND_TRUTH, RECORD_COLUMNS, STILL_CAMERA, RunLayout, VideoKey
 from bench.runs.records import load_run_records, merge_records
 from bench.runs.runner import RunError, run_suite
 from bench.runs.stages import generation_cache_key
@@ -29,6 +32,16 @@ def test_run_end_to_end_resume_and_shards(tmp_path, tiny_suite):
     assert oracle["value"].abs().max() == 0.0  # same estimator on the same frames: the error floor
     static = camera[camera["method"] == "static"]
     assert set(static["status"]) == {"failed"} and static["reason"].str.len().min() > 0
+    still = camera[camera["method"] == STILL_CAMERA].set_index(["clip", "metric"])["value"]
+    for key in load_run(layout.root).keys:
+        reference = read_record(layout.pose_file("colmap", GROUND_TRUTH, key, 0)).estimate
+        expected = still_camera_metrics(reference.c2w, reference.registered, "motionflow")
+        for metric in ("RotErr", "TransErr"):
+            assert still[(key.clip, metric)] == pytest.approx(expected.value(metric))
+            assert expected.value(metric) > 0.1  # the ground truth moves; a still camera misses it
+    assert set(records.loc[records["method"] == STILL_CAMERA, "estimator"]) == {"colmap"}
+    assert "still camera" in (layout.tables_dir / "table1.md").read_text()
+    assert "still camera" not in (layout.tables_dir / "table2.md").read_text()
 
     psnr = records[(records["metric"] == "psnr") & (records["method"] == "static")]
     assert len(psnr) == 2 and psnr["value"].between(5, 60).all()
@@ -76,7 +89,7 @@ def test_a_run_gains_methods_without_recomputing_the_others(tmp_path, tiny_suite
     before = _meta(layout, "static", key)
     run_suite(replace(tiny_suite, methods=("warp",)), tmp_path)
     assert _meta(layout, "static", key) == before
-    assert set(load_run_records(layout)["method"]) == {"static", "warp"}
+    assert set(load_run_records(layout)["method"]) == {"static", "warp", STILL_CAMERA}
     manifest = json.loads(layout.manifest.read_text())
     assert manifest["suite"]["methods"] == ["static", "warp"]
 
@@ -120,6 +133,9 @@ def test_unavailable_methods_and_estimators_are_recorded_as_not_computed(tmp_pat
     assert set(videocrafter["status"]) == {"not_computed"}
     assert videocrafter["reason"].str.contains("unavailable").all()
     assert set(records.loc[records["method"] == "static", "metric"]) >= {"psnr", "ssim", "RotErr", "fid"}
+    still = records[records["method"] == STILL_CAMERA]
+    assert set(still.loc[still["estimator"] == "dust3r", "status"]) == {"not_computed"}
+    assert set(still.loc[still["estimator"] == "colmap", "status"]) == {"ok"}
 
 
 def _trained_model_suite(tmp_path, tiny_suite, **overrides):

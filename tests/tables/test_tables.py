@@ -3,9 +3,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from bench.runs.layout import STILL_CAMERA
 from bench.tables import build_table
 from bench.tables.build import measured_cell
 from bench.tables.layout import Cell, Table, to_csv, to_latex, to_markdown
+from bench.tables.names import method_label
 from tests.record_rows import record
 
 
@@ -100,6 +102,19 @@ def test_table1_lays_out_sets_and_estimators_and_marks_published_rows(records):
     dust3r_basic_t = table.columns.index(("Basic", "Dust3R", "T-Err"))
     assert published["MotionFlow"].cells[dust3r_basic_t].value == pytest.approx(0.043)
     assert "(published)" in to_markdown(table)
+
+
+def test_the_still_camera_is_a_table1_row_with_its_note_and_no_visual_row(records):
+    still = record(method=STILL_CAMERA, estimator="colmap", metric="RotErr", value=0.9)
+    with_still = pd.concat([records, pd.DataFrame([still])], ignore_index=True)
+    table = build_table(1, with_still)
+    label = method_label(STILL_CAMERA)
+    assert [row.label for row in table.rows] == ["MotionFlow", label]
+    assert table.rows[1].cells[table.columns.index(("Basic", "COLMAP", "R-Err"))].value == pytest.approx(0.9)
+    assert any(note.startswith(label) for note in table.notes)
+    for number in (2, 3):
+        assert [row.label for row in build_table(number, with_still).rows] == ["MotionFlow"]
+    assert not any("still camera" in note for note in build_table(1, records).notes)
 
 
 def test_table3_has_a_column_group_per_dataset_with_its_family(records):
