@@ -184,8 +184,9 @@ def table1(records: pd.DataFrame, with_paper: bool = False) -> Table:
     )
     if STILL_CAMERA in set(records["method"]):
         table.notes.append(
-            f"{method_label(STILL_CAMERA)}: identity poses scored against each video's reference, the errors of "
-            "a camera that does not move; a video without motion (static) cannot be registered."
+            f"{method_label(STILL_CAMERA)}: identity poses scored against each video's reference, the errors "
+            "of a camera that does not move; static's videos show no motion and cannot be registered. It scores "
+            "every video whose reference registers, a method only those its estimate registers too."
         )
     return table
 

@@ -17,7 +17,7 @@ METHOD_LABELS = {
     "oracle": "oracle (ground-truth video)",
     "autoencoder": "autoencoder (ground truth through the codec)",
     "static": "static (reference repeated)",
-    "still-camera": "still camera (identity poses, not estimated)",
+    "still-camera": "still camera (not estimated)",
     "warp": "warp (rotation homography)",
 }
 """Method registry names -> the labels the paper's tables use."""
