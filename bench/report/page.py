@@ -26,6 +26,7 @@ from bench.report.run_contents import (
 )
 from bench.report.tables_html import report_table_html, run_tables, table_to_html
 from bench.runs.layout import CAMERA_FILE, FRAMES_DIR, GROUND_TRUTH, VIDEO_FILE, VideoKey
+from bench.tables.still_camera import still_camera_table
 from motionflow.data.video_io import read_video
 from motionflow.errors import VideoError
 from motionflow.utils.io import atomic_write_text
@@ -89,6 +90,9 @@ def render_report(
     ]
     tables = "".join(report_table_html(entry) for entry in run_tables(run.records, run.records_note))
     tables += _registration_html(run)
+    still_camera = still_camera_table(run.records)
+    if still_camera is not None:
+        tables += table_to_html(still_camera)
     if len(shown) < len(run.keys):
         clips_note = f"<p>Showing {len(shown)} of {len(run.keys)} clips (raise the cap with --max-clips).</p>"
     else:

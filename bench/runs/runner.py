@@ -51,6 +51,7 @@ from bench.sfm_adapters import ESTIMATORS, create_estimator
 from bench.tables import build_table
 from bench.tables.build import POOLED_SET
 from bench.tables.layout import RENDERERS
+from bench.tables.still_camera import STILL_CAMERA_TABLE, still_camera_table
 from motionflow.errors import MotionFlowError
 from motionflow.utils.io import atomic_write_json, atomic_write_text
 
@@ -521,10 +522,14 @@ def finalize_run(
 
 
 def write_tables(layout: RunLayout, with_paper: bool = False) -> list[Path]:
-    """Tables 1-4 of the records and the registration table of the pose files, in every format."""
+    """Tables 1-4 and the still-camera table of the records and the registration table of the pose files,
+    in every format."""
     records = load_run_records(layout)
     tables = {f"table{number}": build_table(number, records, with_paper) for number in (1, 2, 3, 4)}
     tables[REGISTRATION_TABLE] = registration_table(run_registrations(load_run(layout.root)))
+    still_camera = still_camera_table(records)
+    if still_camera is not None:
+        tables[STILL_CAMERA_TABLE] = still_camera
     written = []
     for name, table in tables.items():
         for format_name, suffix in TABLE_FORMATS.items():

@@ -16,6 +16,7 @@ from bench.runs.layout import (
     FRAMES_DIR,
     GROUND_TRUTH,
     RECORD_COLUMNS,
+    STILL_CAMERA,
     VIDEO_FILE,
     RunLayout,
     VideoKey,
@@ -204,6 +205,7 @@ def build_run(root: Path) -> BuiltRun:
             value = None if motionflow_status[0] == "failed" else 0.1 * (clip_index + 1)
             rows.append(record(key, "motionflow", ESTIMATOR, metric, value, *motionflow_status))
             rows.append(record(key, "static", ESTIMATOR, metric, None, "failed", "no frame registered"))
+            rows.append(record(key, STILL_CAMERA, ESTIMATOR, metric, 0.5, "ok"))
         for method in METHODS:
             rows.append(record(key, method, "", "PSNR", 20.0 + clip_index, "ok"))
             rows.append(

@@ -81,7 +81,7 @@ def test_failure_lists_hold_every_record_without_a_value_and_its_reason(
 
 def test_summary_and_manifest(built_run: BuiltRun, report_html: str) -> None:
     assert f"mfbench report: {built_run.root.name}" in report_html
-    assert "failed 6, not_computed 4, ok 6, undefined 1" in report_html
+    assert "failed 6, not_computed 4, ok 10, undefined 1" in report_html
     manifest = report_html[report_html.index('<h2 id="manifest">') : report_html.index('<h2 id="tables">')]
     assert "<th>suite</th><td>smoke</td>" in manifest
     assert "<th>seeds</th><td>0, 1</td>" in manifest
@@ -97,6 +97,7 @@ def test_tables_section_lists_tables_1_to_4(report_html: str) -> None:
     for number in (1, 2, 3, 4):
         assert f"table {number}: not available (" in tables or f"<caption>Table {number}:" in tables
     assert "<caption>Table 1:" in tables
+    assert "<caption>Camera errors against a still camera" in tables
 
 
 def test_max_clips_caps_the_clips_but_not_the_failure_lists(built_run: BuiltRun, tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def test_run_end_to_end_resume_and_shards(tmp_path, tiny_suite):
     assert set(lpips["status"]) <= {"ok", "not_computed"}
     fid = records[(records["metric"] == "fid") & (records["clip"] == "*")]
     assert set(fid["trajectory_set"]) == {"basic", "all"} and set(fid["n"]) == {2}
-    for name in ("table1", "table2", "table3", "table4", "registration"):
+    for name in ("table1", "table2", "table3", "table4", "registration", "still_camera"):
         assert (layout.tables_dir / f"{name}.md").is_file()
     registration = pd.read_csv(layout.tables_dir / "registration.csv")
     static_shares = registration[registration["method"] == "static (reference repeated)"]
