@@ -297,17 +297,18 @@ def pose_stage(
 def _not_computed_rows(
     item: PlannedClip, method: str, names: tuple[str, ...], reason: str, estimator: str = ""
 ) -> Iterator[dict]:
-    key = video_key(item.plan)
     for name in names:
-        yield record_row(
-            key.dataset,
-            item.source.family,
-            key.trajectory_set,
-            key.clip,
-            method,
-            MetricResult(name, None, "not_computed", reason),
-            estimator=estimator,
-        )
+        yield _clip_row(item, method, MetricResult(name, None, "not_computed", reason), estimator)
+
+
+def _clip_row(
+    item: PlannedClip, method: str, result: MetricResult, estimator: str = "", trial: int = 0
+) -> dict:
+    """The record of one metric result of `method` on a planned clip."""
+    key = video_key(item.plan)
+    return record_row(
+        key.dataset, item.source.family, key.trajectory_set, key.clip, method, result, estimator, trial
+    )
 
 
 def _estimator_trials(suite: Suite, participants: Participants) -> Iterator[tuple[str, int]]:
@@ -349,16 +350,7 @@ def _camera_rows(
         for result in metrics.results.values():
             if failure_reason and result.status == "failed":
                 result = MetricResult(result.name, None, "failed", f"{result.reason} ({failure_reason})")
-            yield record_row(
-                key.dataset,
-                item.source.family,
-                key.trajectory_set,
-                key.clip,
-                method,
-                result,
-                estimator=estimator,
-                trial=trial,
-            )
+            yield _clip_row(item, method, result, estimator, trial)
 
 
 def metrics_stage(
@@ -394,12 +386,7 @@ def metrics_stage(
                     rows.extend(_camera_rows(layout, suite, participants, item, method, trajectory))
                     scored = slice(PAIRED_FIRST_FRAME, None)
                     paired = visual.score_pair(generated[scored], ground_truth[scored])
-                for result in paired.values():
-                    rows.append(
-                        record_row(
-                            key.dataset, item.source.family, key.trajectory_set, key.clip, method, result
-                        )
-                    )
+                rows.extend(_clip_row(item, method, result) for result in paired.values())
                 progress.advance(task)
             rows.extend(_camera_rows(layout, suite, participants, item, STILL_CAMERA, trajectory))
     return records_frame(rows)
