@@ -44,10 +44,10 @@ RECORD_COLUMNS = (
     "n",
 )
 """One row per metric value. Camera metrics: one row per method x clip x set x estimator x trial x
-metric; `still-camera` has camera records only. Visual paired metrics (PSNR, SSIM, LPIPS): estimator "" and trial 0. Set-level metrics (FID,
-KID, FVD): clip "*", `n` the number of samples they were computed over, and trajectory_set "all" for
-the value pooled over both sets of a dataset. `status` is ok, failed,
-undefined or not_computed (bench.metrics.result.MetricStatus), with `reason` when not ok."""
+metric (`still-camera` has camera records only). Visual paired metrics (PSNR, SSIM, LPIPS): estimator
+"" and trial 0. Set-level metrics (FID, KID, FVD): clip "*", `n` the number of samples they were
+computed over, and trajectory_set "all" for the value pooled over both sets of a dataset. `status` is
+ok, failed, undefined or not_computed (bench.metrics.result.MetricStatus), with `reason` when not ok."""
 
 RECORD_KEY = ("dataset", "trajectory_set", "clip", "method", "estimator", "trial", "metric")
 """Columns that identify a record: merging shards keeps one row per key."""
