@@ -139,5 +139,5 @@ extractor, and with a reference motion network not initialised from Stable Diffu
 RAY_BIAS = register_motionflow_variant("motionflow-ray-bias", "motionflow-small-ray-bias")
 """MotionFlow-small with reference attention's ray bias (`MotionFlowConfig.reference_ray_bias`, not in
 the paper), trained on mirrored camera motions on a CPU at 64x64, then at 128x128
-(configs/cpu128-ray-bias-high-noise-third.toml): the bundled model that follows the camera. Not one of the
-bundle's equal-budget rows."""
+(configs/cpu128-ray-bias-high-noise-fourth.toml): the bundled model that follows the camera. Not one of
+the bundle's equal-budget rows."""

@@ -1,7 +1,7 @@
 """Writes a training run's model as a bundled checkpoint folder (float16, its frozen tensors in a shared
 folder, `motionflow.checkpoints.bundle`) with the run's settings, losses, validation, summary and curve.
 
-    python bench/bundle_run.py runs/cpu128-ray-bias-high-noise-third motionflow/checkpoints/motionflow-small-ray-bias \\
+    python bench/bundle_run.py runs/cpu128-ray-bias-high-noise-fourth motionflow/checkpoints/motionflow-small-ray-bias \\
         --shared motionflow/checkpoints/ray-bias-shared
 
 `--image-size` / `--frames` set the size the checkpoint generates at, where it is not the size it was

@@ -54,7 +54,7 @@ def test_the_ray_bias_checkpoint_generates_at_the_benchmark_size_it_was_trained_
     assert model_config["reference_ray_bias"] and settings["model"]["overrides"]["reference_ray_bias"]
     assert (model_config["image_size"], model_config["num_frames"]) == ([128, 128], 16)
     assert (settings["data"]["image_size"], settings["data"]["num_frames"]) == ([128, 128], 16)
-    assert settings["name"] == "cpu128-ray-bias-high-noise-third"
+    assert settings["name"] == "cpu128-ray-bias-high-noise-fourth"
     shared = json.loads((folder / "shared_weights.json").read_text())
     assert (folder / shared["path"]).resolve() == CHECKPOINTS_ROOT / "ray-bias-shared" / "frozen.safetensors"
 
