@@ -88,6 +88,15 @@ def run_command(
             "its default weights; repeatable."
         ),
     ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Seed of the suite (default: the suite's, 0): synthetic test scenes are seeds SEED.. (kept "
+            "below the held-out validation scenes), and the initial noise and set metrics draw from it. "
+            "Another seed gives another independent sample of the same suite.",
+        ),
+    ] = None,
     steps: Steps = None,
     guidance_scale: GuidanceScale = None,
     camera_guidance_scale: CameraGuidanceScale = None,
@@ -103,6 +112,7 @@ def run_command(
             estimators=_split(estimators),
             camera_preset=preset,
             trials=trials,
+            seed=seed,
             checkpoints=parse_checkpoints(checkpoint),
             sampling=sampling or None,
         )

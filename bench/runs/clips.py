@@ -20,6 +20,7 @@ from motionflow.data.clips import Clip
 from motionflow.data.datasets import detect_layout, open_dataset
 from motionflow.data.synthetic import render_views, synthetic_setup
 from motionflow.errors import MotionFlowError
+from motionflow.training.config import HELD_OUT_SEED_OFFSET
 from motionflow.utils.registry import Registry
 
 TRAJECTORY_SETS = ("basic", "difficult")
@@ -98,6 +99,12 @@ class SyntheticSource(ClipSource):
     ) -> list[ClipPlan]:
         if image_size is None:
             raise ValueError(f"clip source {self.name!r} renders frames and needs an image size")
+        if seed < 0 or seed + count > HELD_OUT_SEED_OFFSET:
+            raise ValueError(
+                f"{self.name}: scene seeds {seed}..{seed + count - 1} leave the test range "
+                f"0..{HELD_OUT_SEED_OFFSET - 1} (held-out validation scenes start at {HELD_OUT_SEED_OFFSET}, "
+                "training scenes above)"
+            )
         return [
             ClipPlan(
                 self.name,

@@ -405,8 +405,8 @@ def run_suite(
     the main process then estimates poses, scores and finalizes."""
     console = console or Console(stderr=True)
     layout = RunLayout(Path(run_dir))
-    suite = write_manifest(layout, suite)
     clips = select_shard(plan_suite(suite), shard)
+    suite = write_manifest(layout, suite)
     for item in clips:
         if item.plan.skip_reason:
             console.print(f"[yellow]skipped {item.plan.key}: {item.plan.skip_reason}")

@@ -76,6 +76,8 @@ def test_bad_invocations_exit_non_zero_with_a_message(tmp_path):
     assert bad_shard.exit_code != 0
     bad_noise = runner.invoke(app, ["run", "--initial-noise", "uniform", "--out", str(tmp_path / "r")])
     assert bad_noise.exit_code == 2 and "reference, gaussian, warped" in " ".join(bad_noise.output.split())
+    bad_seed = runner.invoke(app, ["run", "--seed", "10000", "--out", str(tmp_path / "r")])
+    assert bad_seed.exit_code == 2 and "leave the test range" in " ".join(bad_seed.output.split())
     assert not (tmp_path / "r").exists()
     for value, message in (("motionflow", "METHOD=FOLDER"), (f"motionflow={tmp_path / 'none'}", "not found")):
         bad_checkpoint = runner.invoke(app, ["run", "--checkpoint", value, "--out", str(tmp_path / "r")])

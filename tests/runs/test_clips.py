@@ -6,6 +6,7 @@ import pytest
 from bench.runs.clips import DatasetSource, make_source
 from motionflow.camera.sampling import BASIC_STRIDE
 from motionflow.data.build import build_synthetic_dataset
+from motionflow.training.config import HELD_OUT_SEED_OFFSET
 
 
 def test_synthetic_plan_is_cheap_and_load_renders_the_sampled_frames():
@@ -17,6 +18,16 @@ def test_synthetic_plan_is_cheap_and_load_renders_the_sampled_frames():
     assert clip.trajectory.image_size == (64, 96)
     stride = np.diff(clip.trajectory.frame_indices)
     assert np.all(stride == stride[0]) and stride[0] > BASIC_STRIDE
+
+
+def test_synthetic_test_scenes_start_at_the_seed_and_stay_below_the_held_out_scenes():
+    source = make_source("synthetic-indoor")
+    plans = source.plan(2, "basic", 8, (64, 64), seed=100)
+    assert [plan.clip_id for plan in plans] == ["indoor-re10k-100", "indoor-re10k-101"]
+    assert [plan.seed for plan in plans] == [100, 101]
+    assert source.plan(1, "basic", 8, (64, 64), seed=HELD_OUT_SEED_OFFSET - 1)
+    with pytest.raises(ValueError, match="held-out validation scenes start at 500"):
+        source.plan(2, "basic", 8, (64, 64), seed=HELD_OUT_SEED_OFFSET - 1)
 
 
 def test_synthetic_basic_and_difficult_share_the_scene_but_not_the_stride():
