@@ -214,6 +214,7 @@ def test_the_high_noise_ray_bias_config_trains_the_shipped_run_on_with_timesteps
         ("cpu128-ray-bias-high-noise", "cpu128-ray-bias-high-noise-continued"),
         ("cpu128-ray-bias-high-noise-continued", "cpu128-ray-bias-high-noise-third"),
         ("cpu128-ray-bias-high-noise-third", "cpu128-ray-bias-high-noise-fourth"),
+        ("cpu128-ray-bias-high-noise-fourth", "cpu128-ray-bias-high-noise-fifth"),
     ],
 )
 def test_each_further_high_noise_config_repeats_that_run_from_the_previous_model(previous, continued):
