@@ -29,6 +29,7 @@ def version() -> None:
 app.command("run")(run.run_command)
 app.command("merge")(run.merge_command)
 app.command("table")(run.table_command)
+app.command("still-camera")(run.still_camera_command)
 app.command("check")(check.check_command)
 app.command("pose")(pose.pose_command)
 app.command("report")(report.report_command)

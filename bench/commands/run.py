@@ -16,11 +16,13 @@ from bench.commands.sampling_options import (
     sampling_settings,
 )
 from bench.runs.layout import RunLayout
+from bench.runs.pooling import pool_run_records
 from bench.runs.records import load_run_records
 from bench.runs.runner import RunError, finalize_run, run_suite
 from bench.runs.suites import SUITES
 from bench.tables import build_table
 from bench.tables.layout import RENDERERS
+from bench.tables.still_camera import still_camera_table
 from motionflow.errors import MotionFlowError
 from motionflow.utils.registry import UnknownNameError
 
@@ -159,3 +161,25 @@ def table_command(
         Console(stderr=True).print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
     typer.echo(RENDERERS[format](build_table(number, records, with_paper), with_ci=ci), nl=False)
+
+
+def still_camera_command(
+    run: Annotated[
+        list[Path],
+        typer.Option(help="Run directory; repeat it to pool runs of one suite drawn with other --seed."),
+    ],
+    format: Annotated[str, typer.Option(help="md, latex or csv.")] = "md",
+) -> None:
+    """Print each method's camera errors minus a still camera's, paired per video, over the videos of
+    one run or pooled over several runs of one suite with different seeds."""
+    if format not in RENDERERS:
+        raise typer.BadParameter(f"format must be one of {', '.join(RENDERERS)}")
+    try:
+        table = still_camera_table(pool_run_records(run))
+    except (RunError, FileNotFoundError) as error:
+        Console(stderr=True).print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    if table is None:
+        Console(stderr=True).print("[red]error:[/red] the runs hold no still-camera records")
+        raise typer.Exit(2)
+    typer.echo(RENDERERS[format](table, with_ci=True), nl=False)

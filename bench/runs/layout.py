@@ -49,6 +49,9 @@ metric (`still-camera` has camera records only). Visual paired metrics (PSNR, SS
 computed over, and trajectory_set "all" for the value pooled over both sets of a dataset. `status` is
 ok, failed, undefined or not_computed (bench.metrics.result.MetricStatus), with `reason` when not ok."""
 
+SET_LEVEL_CLIP = "*"
+"""The clip of set-level records (FID, KID, FVD over a set of videos)."""
+
 RECORD_KEY = ("dataset", "trajectory_set", "clip", "method", "estimator", "trial", "metric")
 """Columns that identify a record: merging shards keeps one row per key."""
 

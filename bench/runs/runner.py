@@ -35,7 +35,7 @@ from bench.report import load_run, write_report
 from bench.report.registration import REGISTRATION_TABLE, registration_table, run_registrations
 from bench.runs.artifacts import read_video_folder
 from bench.runs.clips import ClipPlan, ClipSource, make_source
-from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, STILL_CAMERA, RunLayout, VideoKey
+from bench.runs.layout import FRAMES_DIR, GROUND_TRUTH, SET_LEVEL_CLIP, STILL_CAMERA, RunLayout, VideoKey
 from bench.runs.records import (
     load_run_records,
     merge_records,
@@ -462,7 +462,7 @@ def set_level_rows(layout: RunLayout, suite: Suite, console: Console, timing: St
                                 dataset,
                                 families[dataset],
                                 trajectory_set,
-                                "*",
+                                SET_LEVEL_CLIP,
                                 method,
                                 MetricResult(name, None, "not_computed", reason),
                             )
@@ -478,7 +478,9 @@ def set_level_rows(layout: RunLayout, suite: Suite, console: Console, timing: St
                         else len(generated)
                     )
                     rows.append(
-                        record_row(dataset, families[dataset], trajectory_set, "*", method, result, n=n)
+                        record_row(
+                            dataset, families[dataset], trajectory_set, SET_LEVEL_CLIP, method, result, n=n
+                        )
                     )
     return rows
 
@@ -490,13 +492,11 @@ def finalize_run(
     console = console or Console(stderr=True)
     timings = Timings() if timings is None else timings
     layout = RunLayout(Path(run_dir))
-    if not layout.manifest.is_file():
-        raise RunError(f"{layout.root} is not a run directory (no manifest.json)")
-    suite = Suite(**_suite_fields(json.loads(layout.manifest.read_text())["suite"]))
+    suite = read_suite(layout)
     per_video = [read_records(path) for path in shard_files(layout)]
     if layout.records_file().is_file():
         existing = read_records(layout.records_file())
-        per_video.insert(0, existing[existing["clip"] != "*"])
+        per_video.insert(0, existing[existing["clip"] != SET_LEVEL_CLIP])
     with timings.stage("set-level metrics") as timing:
         set_level = records_frame(set_level_rows(layout, suite, console, timing))
     with timings.stage("records, tables, report"):
@@ -524,6 +524,13 @@ def write_tables(layout: RunLayout, with_paper: bool = False) -> list[Path]:
             atomic_write_text(path, RENDERERS[format_name](table, with_ci=True))
             written.append(path)
     return written
+
+
+def read_suite(layout: RunLayout) -> Suite:
+    """The suite a run directory was run with, from its manifest."""
+    if not layout.manifest.is_file():
+        raise RunError(f"{layout.root} is not a run directory (no manifest.json)")
+    return Suite(**_suite_fields(json.loads(layout.manifest.read_text())["suite"]))
 
 
 def _suite_fields(payload: dict) -> dict:

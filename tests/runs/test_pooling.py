@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.cli import app
+from bench.runs.layout import SET_LEVEL_CLIP, STILL_CAMERA, RunLayout
+from bench.runs.pooling import pool_run_records
+from bench.runs.records import records_frame, write_records
+from bench.runs.runner import RunError, write_manifest
+from bench.runs.suites import SUITES
+from bench.tables.still_camera import ALL_DATASETS, still_camera_table
+from tests.record_rows import record
+
+runner = CliRunner()
+
+
+def _camera(method: str, clip: str, value: float) -> dict:
+    return record(clip=clip, method=method, estimator="colmap", metric="RotErr", value=value)
+
+
+def _run(root, seed: int, model_errors: dict[str, float], **settings) -> str:
+    """A run directory holding a manifest and records only: still camera 2.0 on every clip."""
+    layout = RunLayout(root)
+    write_manifest(layout, replace(SUITES.get("smoke"), seed=seed, **settings))
+    rows = [_camera(STILL_CAMERA, clip, 2.0) for clip in model_errors]
+    rows += [_camera("motionflow", clip, value) for clip, value in model_errors.items()]
+    rows.append(record(clip=SET_LEVEL_CLIP, method="motionflow", metric="fid", value=50.0, n=10))
+    layout.records_dir.mkdir(parents=True)
+    write_records(layout.records_file(), records_frame(rows))
+    return str(root)
+
+
+def _difference(records):
+    table = still_camera_table(records)
+    row = next(row for row in table.rows if row.label == "MotionFlow")
+    column = next(i for i, column in enumerate(table.columns) if column[0] == ALL_DATASETS)
+    return row.cells[column]
+
+
+def test_runs_with_other_seeds_pool_as_separate_videos_without_set_level_rows(tmp_path):
+    first = _run(tmp_path / "a", 0, {"c0": 1.0, "c1": 3.0})
+    second = _run(tmp_path / "b", 100, {"c0": 0.0, "c1": 1.0})
+    pooled = pool_run_records([first, second])
+    assert set(pooled["clip"]) == {"c0@seed0", "c1@seed0", "c0@seed100", "c1@seed100"}
+    assert SET_LEVEL_CLIP not in {clip.split("@")[0] for clip in pooled["clip"]}
+    difference = _difference(pooled)
+    assert difference.n == 4 and difference.value == pytest.approx((-1.0 + 1.0 - 2.0 - 1.0) / 4)
+    assert _difference(pool_run_records([first])).n == 2
+
+
+def test_the_same_sample_twice_or_differently_measured_runs_are_refused(tmp_path):
+    first = _run(tmp_path / "a", 0, {"c0": 1.0})
+    with pytest.raises(RunError, match="different seeds"):
+        pool_run_records([first, _run(tmp_path / "b", 0, {"c0": 1.0})])
+    with pytest.raises(RunError, match="camera_preset"):
+        pool_run_records([first, _run(tmp_path / "c", 100, {"c0": 1.0}, camera_preset="cami2v")])
+    with pytest.raises(RunError, match="sampling"):
+        pool_run_records([first, _run(tmp_path / "d", 200, {"c0": 1.0}, sampling={"steps": 5})])
+    with pytest.raises(RunError, match="not a run directory"):
+        pool_run_records([first, str(tmp_path / "missing")])
+
+
+def test_still_camera_command_prints_the_pooled_table_and_fails_clearly(tmp_path):
+    first = _run(tmp_path / "a", 0, {"c0": 1.0, "c1": 3.0})
+    second = _run(tmp_path / "b", 100, {"c0": 0.0, "c1": 1.0})
+    pooled = runner.invoke(app, ["still-camera", "--run", first, "--run", second, "--format", "csv"])
+    assert pooled.exit_code == 0
+    line = next(
+        line for line in pooled.output.splitlines() if "all datasets" in line and "difference" in line
+    )
+    assert ",-0.75," in line and ",4," in line
+    same = runner.invoke(app, ["still-camera", "--run", first, "--run", first])
+    assert same.exit_code == 2 and "different seeds" in " ".join(same.output.split())
