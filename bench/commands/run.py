@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -143,6 +144,12 @@ def merge_command(
     console.print(f"records: {layout.records_file()}")
 
 
+def _renderer(format: str) -> Callable[..., str]:
+    if format not in RENDERERS:
+        raise typer.BadParameter(f"format must be one of {', '.join(RENDERERS)}")
+    return RENDERERS[format]
+
+
 def table_command(
     number: Annotated[int, typer.Argument(min=1, max=4, help="Table 1, 2, 3 or 4 of the paper.")],
     run: Annotated[Path, typer.Option(help="Run directory.")],
@@ -153,14 +160,13 @@ def table_command(
     ci: Annotated[bool, typer.Option(help="Show 95% confidence intervals.")] = False,
 ) -> None:
     """Print one of the paper's tables from a run's records."""
-    if format not in RENDERERS:
-        raise typer.BadParameter(f"format must be one of {', '.join(RENDERERS)}")
+    render = _renderer(format)
     try:
         records = load_run_records(RunLayout(run))
     except FileNotFoundError as error:
         Console(stderr=True).print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    typer.echo(RENDERERS[format](build_table(number, records, with_paper), with_ci=ci), nl=False)
+    typer.echo(render(build_table(number, records, with_paper), with_ci=ci), nl=False)
 
 
 def still_camera_command(
@@ -172,8 +178,7 @@ def still_camera_command(
 ) -> None:
     """Print each method's camera errors minus a still camera's, paired per video, over the videos of
     one run or pooled over several runs of one suite with different seeds."""
-    if format not in RENDERERS:
-        raise typer.BadParameter(f"format must be one of {', '.join(RENDERERS)}")
+    render = _renderer(format)
     try:
         table = still_camera_table(pool_run_records(run))
     except (RunError, FileNotFoundError) as error:
@@ -182,4 +187,4 @@ def still_camera_command(
     if table is None:
         Console(stderr=True).print("[red]error:[/red] the runs hold no still-camera records")
         raise typer.Exit(2)
-    typer.echo(RENDERERS[format](table, with_ci=True), nl=False)
+    typer.echo(render(table, with_ci=True), nl=False)

@@ -9,7 +9,7 @@ import pytest
 from bench.metrics.camera import still_camera_metrics
 from bench.pose_runner import read_record
 from bench.report import load_run
-from bench.runs.layout import GROUND_TRUTH, RECORD_COLUMNS, STILL_CAMERA, RunLayout, VideoKey
+from bench.runs.layout import GROUND_TRUTH, RECORD_COLUMNS, SET_LEVEL_CLIP, STILL_CAMERA, RunLayout, VideoKey
 from bench.runs.records import load_run_records, merge_records
 from bench.runs.runner import RunError, run_suite
 from bench.runs.stages import generation_cache_key
@@ -47,7 +47,7 @@ def test_run_end_to_end_resume_and_shards(tmp_path, tiny_suite):
     assert len(psnr) == 2 and psnr["value"].between(5, 60).all()
     lpips = records[records["metric"] == "lpips"]
     assert set(lpips["status"]) <= {"ok", "not_computed"}
-    fid = records[(records["metric"] == "fid") & (records["clip"] == "*")]
+    fid = records[(records["metric"] == "fid") & (records["clip"] == SET_LEVEL_CLIP)]
     assert set(fid["trajectory_set"]) == {"basic", "all"} and set(fid["n"]) == {2}
     for name in ("table1", "table2", "table3", "table4", "registration", "still_camera"):
         assert (layout.tables_dir / f"{name}.md").is_file()
