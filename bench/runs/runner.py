@@ -530,7 +530,12 @@ def read_suite(layout: RunLayout) -> Suite:
     """The suite a run directory was run with, from its manifest."""
     if not layout.manifest.is_file():
         raise RunError(f"{layout.root} is not a run directory (no manifest.json)")
-    return Suite(**_suite_fields(json.loads(layout.manifest.read_text())["suite"]))
+    try:
+        return Suite(**_suite_fields(json.loads(layout.manifest.read_text())["suite"]))
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise RunError(
+            f"{layout.manifest} is not a run manifest ({type(error).__name__}: {error})"
+        ) from error
 
 
 def _suite_fields(payload: dict) -> dict:

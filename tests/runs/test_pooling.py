@@ -61,6 +61,11 @@ def test_the_same_sample_twice_or_differently_measured_runs_are_refused(tmp_path
         pool_run_records([first, _run(tmp_path / "d", 200, {"c0": 1.0}, sampling={"steps": 5})])
     with pytest.raises(RunError, match="not a run directory"):
         pool_run_records([first, str(tmp_path / "missing")])
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    RunLayout(corrupt).manifest.write_text("{not json")
+    with pytest.raises(RunError, match="is not a run manifest"):
+        pool_run_records([first, str(corrupt)])
 
 
 def test_still_camera_command_prints_the_pooled_table_and_fails_clearly(tmp_path):
