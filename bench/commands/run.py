@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -14,6 +15,7 @@ from bench.commands.sampling_options import (
     GuidanceScale,
     InitialNoise,
     Steps,
+    Strength,
     sampling_settings,
 )
 from bench.runs.layout import RunLayout
@@ -104,11 +106,14 @@ def run_command(
     guidance_scale: GuidanceScale = None,
     camera_guidance_scale: CameraGuidanceScale = None,
     initial_noise: InitialNoise = None,
+    strength: Strength = None,
 ) -> None:
     """Generate -> pose (generated and ground truth) -> metrics -> tables for a suite. Sampler options
     apply to every method that samples (default: each method's own)."""
     console = Console(stderr=True)
-    sampling = sampling_settings(steps, guidance_scale, camera_guidance_scale, initial_noise)
+    sampling = sampling_settings(
+        steps, guidance_scale, camera_guidance_scale, initial_noise, strength
+    )
     try:
         chosen = SUITES.get(suite).with_overrides(
             methods=_split(methods),
@@ -150,40 +155,46 @@ def _renderer(format: str) -> Callable[..., str]:
     return RENDERERS[format]
 
 
+PooledRuns = Annotated[
+    list[Path],
+    typer.Option(help="Run directory; repeat it to pool runs of one suite drawn with other --seed."),
+]
+
+
+def _run_records(runs: list[Path]) -> pd.DataFrame:
+    """One run's records, or several runs' pooled per video (`pool_run_records`); exit 2 with the
+    reason when they cannot be read or pooled."""
+    try:
+        return load_run_records(RunLayout(runs[0])) if len(runs) == 1 else pool_run_records(runs)
+    except (RunError, FileNotFoundError) as error:
+        Console(stderr=True).print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
 def table_command(
     number: Annotated[int, typer.Argument(min=1, max=4, help="Table 1, 2, 3 or 4 of the paper.")],
-    run: Annotated[Path, typer.Option(help="Run directory.")],
+    run: PooledRuns,
     format: Annotated[str, typer.Option(help="md, latex or csv.")] = "md",
     with_paper: Annotated[
         bool, typer.Option(help="Add the paper's published rows (marked, not measured).")
     ] = False,
     ci: Annotated[bool, typer.Option(help="Show 95% confidence intervals.")] = False,
 ) -> None:
-    """Print one of the paper's tables from a run's records."""
+    """Print one of the paper's tables from a run's records, or from several runs of one suite with
+    different seeds pooled per video (FID / KID / FVD, computed over one run's videos, are left out)."""
     render = _renderer(format)
-    try:
-        records = load_run_records(RunLayout(run))
-    except FileNotFoundError as error:
-        Console(stderr=True).print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+    records = _run_records(run)
     typer.echo(render(build_table(number, records, with_paper), with_ci=ci), nl=False)
 
 
 def still_camera_command(
-    run: Annotated[
-        list[Path],
-        typer.Option(help="Run directory; repeat it to pool runs of one suite drawn with other --seed."),
-    ],
+    run: PooledRuns,
     format: Annotated[str, typer.Option(help="md, latex or csv.")] = "md",
 ) -> None:
     """Print each method's camera errors minus a still camera's, paired per video, over the videos of
     one run or pooled over several runs of one suite with different seeds."""
     render = _renderer(format)
-    try:
-        table = still_camera_table(pool_run_records(run))
-    except (RunError, FileNotFoundError) as error:
-        Console(stderr=True).print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+    table = still_camera_table(_run_records(run))
     if table is None:
         Console(stderr=True).print("[red]error:[/red] the runs hold no still-camera records")
         raise typer.Exit(2)

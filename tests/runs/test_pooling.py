@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -79,3 +81,23 @@ def test_still_camera_command_prints_the_pooled_table_and_fails_clearly(tmp_path
     assert ",-0.75," in line and ",4," in line
     same = runner.invoke(app, ["still-camera", "--run", first, "--run", first])
     assert same.exit_code == 2 and "different seeds" in " ".join(same.output.split())
+
+
+def test_table_command_pools_runs_per_video(tmp_path):
+    """Table 1 over two seeds' runs: the mean over all four videos."""
+    first = _run(tmp_path / "a", 0, {"c0": 1.0, "c1": 3.0})
+    second = _run(tmp_path / "b", 100, {"c0": 0.0, "c1": 2.0})
+
+    def motionflow_cell(*runs: str) -> pd.Series:
+        arguments = [item for run in runs for item in ("--run", run)]
+        result = runner.invoke(app, ["table", "1", *arguments, "--format", "csv"])
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(io.StringIO(result.output))
+        return table[table["method"] == "MotionFlow"].iloc[0]
+
+    pooled = motionflow_cell(first, second)
+    assert (pooled["value"], pooled["n"]) == (1.5, 4)
+    single = motionflow_cell(first)
+    assert (single["value"], single["n"]) == (2.0, 2)
+    refused = runner.invoke(app, ["table", "1", "--run", first, "--run", first])
+    assert refused.exit_code == 2 and "different seeds" in " ".join(refused.output.split())
