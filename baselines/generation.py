@@ -27,6 +27,7 @@ from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import (
     DEFAULT_GUIDANCE,
     DEFAULT_INITIAL_NOISE,
+    DEFAULT_STRENGTH,
     DEFAULT_STEPS,
     InitialNoise,
     SamplingOptions,
@@ -34,6 +35,7 @@ from motionflow.pipeline import (
     guidance_variants,
     initial_latents,
     noise_schedule_config,
+    sampling_timesteps,
     scheduler_step_options,
 )
 from motionflow.utils.io import content_hash
@@ -65,13 +67,16 @@ class BaselinePipeline:
         size: tuple[int, int] | None = None,
         eta: float = 0.0,
         initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
+        strength: float = DEFAULT_STRENGTH,
         progress: bool = False,
     ) -> np.ndarray:
         """`trajectory`: F cameras, intrinsics in pixels of `trajectory.image_size`; `size` (H, W): the
         generation size, by default the backbone's `image_size`. `guidance_scale` scales the image
         condition, `camera_guidance_scale` (default: the same) the camera condition. The initial noise
         comes from a generator seeded with `seed` only; `initial_noise`: what the first step starts from
-        (`motionflow.pipeline.initial_latents`)."""
+        (`motionflow.pipeline.initial_latents`); `strength`: the share of the `steps` that run
+        (`motionflow.pipeline.SamplingOptions.strength`)."""
+        SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
         model = self.model
         size = tuple(size or model.config.backbone.image_size)
         frames = len(trajectory)
@@ -103,12 +108,15 @@ class BaselinePipeline:
         factor = model.codec.downsample_factor
         shape = (1, model.latent_channels, frames, size[0] // factor, size[1] // factor)
         noise = torch.randn(shape, generator=generator).to(device=model.device, dtype=model.dtype)
-        self.scheduler.set_timesteps(steps, device=model.device)
+        timesteps = sampling_timesteps(self.scheduler, steps, strength, model.device)
         reference_latent = model.codec.encode(reference.to(device=model.device, dtype=model.dtype))
-        latents = initial_latents(noise, reference_latent, self.scheduler, initial_noise, [trajectory])
+        latents = initial_latents(
+            noise, reference_latent, self.scheduler, initial_noise, [trajectory], timesteps[:1]
+        )
         latents = denoise(
             model,
             self.scheduler,
+            timesteps,
             latents,
             conditions,
             (guidance_scale, camera_guidance_scale),
@@ -150,10 +158,13 @@ class BaselineCheckpointMethod(Method):
         guidance_scale: float = DEFAULT_GUIDANCE,
         initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
         camera_guidance_scale: float | None = None,
+        strength: float = DEFAULT_STRENGTH,
         device: str = "cpu",
     ):
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).expanduser()
-        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale)
+        self.sampling = SamplingOptions(
+            steps, guidance_scale, initial_noise, camera_guidance_scale, strength
+        )
         self.device = device
         self._pipeline: BaselinePipeline | None = None
         self._fingerprint: str | None = None

@@ -20,6 +20,7 @@ from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import (
     DEFAULT_GUIDANCE,
     DEFAULT_INITIAL_NOISE,
+    DEFAULT_STRENGTH,
     DEFAULT_STEPS,
     InitialNoise,
     MotionFlowPipeline,
@@ -79,10 +80,13 @@ class MotionFlowMethod(CheckpointFolder, Method):
         guidance_scale: float = DEFAULT_GUIDANCE,
         initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
         camera_guidance_scale: float | None = None,
+        strength: float = DEFAULT_STRENGTH,
         device: str | None = None,
     ):
         super().__init__(checkpoint_dir, device)
-        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale)
+        self.sampling = SamplingOptions(
+            steps, guidance_scale, initial_noise, camera_guidance_scale, strength
+        )
         self._pipeline: MotionFlowPipeline | None = None
 
     def fingerprint(self) -> str:

@@ -32,6 +32,7 @@ DEFAULT_GUIDANCE = 3.0
 InitialNoise = Literal["reference", "gaussian", "warped"]
 INITIAL_NOISE_CHOICES: tuple[str, ...] = get_args(InitialNoise)
 DEFAULT_INITIAL_NOISE: InitialNoise = "reference"
+DEFAULT_STRENGTH = 1.0
 
 
 def check_initial_noise(initial_noise: str) -> None:
@@ -52,8 +53,21 @@ class SamplingOptions:
     initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE
     camera_guidance_scale: float | None = None
     """None: the same as `guidance_scale` (stored as that value, so that both spellings share a fingerprint)."""
+    strength: float = DEFAULT_STRENGTH
+    """Share of the `steps` timesteps that run (image-to-image's strength; not in the paper): 1 starts at
+    the first; below 1 the first steps are skipped and sampling starts from the initial latent noised to
+    a later timestep, which keeps more of it (with "warped": more of each frame's rotated reference)."""
 
     def __post_init__(self) -> None:
+        """ValueError for a setting outside its range."""
+        check_initial_noise(self.initial_noise)
+        if not 0 < self.strength <= 1:
+            raise ValueError(f"strength must be in (0, 1], got {self.strength}")
+        if self.strength < 1 and self.initial_noise == "gaussian":
+            raise ValueError(
+                "strength below 1 keeps part of the initial latent; gaussian initial noise has none "
+                "(use reference or warped)"
+            )
         if self.camera_guidance_scale is None:
             object.__setattr__(self, "camera_guidance_scale", self.guidance_scale)
 
@@ -104,14 +118,29 @@ def combine_guidance(
     return unconditional + image_scale * (image_only - unconditional) + camera_scale * (full - image_only)
 
 
+def sampling_timesteps(
+    scheduler: SchedulerMixin, steps: int, strength: float, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Sets `steps` timesteps on `scheduler` and returns the ones that run: the last
+    round(steps * strength), at least one. The scheduler keeps its whole schedule and is told where
+    sampling begins (`set_begin_index`, for schedulers that index their noise levels by step)."""
+    scheduler.set_timesteps(steps, device=device)
+    start = steps - max(1, round(steps * strength))
+    if hasattr(scheduler, "set_begin_index"):
+        scheduler.set_begin_index(start * scheduler.order)
+    return scheduler.timesteps[start * scheduler.order :]
+
+
 def initial_latents(
     noise: torch.Tensor,
     reference_latents: torch.Tensor,
     scheduler: SchedulerMixin,
     initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
     trajectories: Sequence[Trajectory] | None = None,
+    start_timestep: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The sample the first denoising step starts from (after `scheduler.set_timesteps`).
+    """The sample the first denoising step starts from (after `scheduler.set_timesteps`), at
+    `start_timestep` (default: the schedule's first; `sampling_timesteps(...)[:1]`).
 
     noise [B, C, F, h, w] ~ N(0, I), reference_latents [B, C, h, w]. "gaussian": the noise alone
     (scaled by the scheduler's `init_noise_sigma`). "reference": the reference latent repeated over the
@@ -141,7 +170,7 @@ def initial_latents(
         ).to(noise)
     else:
         check_initial_noise(initial_noise)
-    return scheduler.add_noise(clean, noise, scheduler.timesteps[:1])
+    return scheduler.add_noise(clean, noise, scheduler.timesteps[:1] if start_timestep is None else start_timestep)
 
 
 def scheduler_step_options(
@@ -160,18 +189,20 @@ def scheduler_step_options(
 def denoise(
     model: torch.nn.Module,
     scheduler: SchedulerMixin,
+    timesteps: torch.Tensor,
     latents: torch.Tensor,
     conditions: Any,
     guidance: tuple[float, float],
     step_options: dict[str, Any],
     progress: bool = False,
 ) -> torch.Tensor:
-    """Runs `scheduler.timesteps` from `latents` with classifier-free guidance (image scale, camera
-    scale); `conditions` hold the variants of `guidance_variants(*guidance)` one after the other."""
+    """Runs `timesteps` (`sampling_timesteps`) from `latents` with classifier-free guidance (image
+    scale, camera scale); `conditions` hold the variants of `guidance_variants(*guidance)` one after the
+    other."""
     num_variants = len(guidance_variants(*guidance))
     with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("denoising", total=len(scheduler.timesteps))
-        for timestep in scheduler.timesteps:
+        task = bar.add_task("denoising", total=len(timesteps))
+        for timestep in timesteps:
             model_input = scheduler.scale_model_input(latents, timestep).repeat(num_variants, 1, 1, 1, 1)
             prediction = model(model_input, timestep, conditions=conditions)
             guided = combine_guidance(list(prediction.chunk(num_variants)), *guidance)
@@ -228,6 +259,7 @@ class MotionFlowPipeline:
         width: int | None = None,
         eta: float = 0.0,
         initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
+        strength: float = DEFAULT_STRENGTH,
         progress: bool = False,
     ) -> np.ndarray:
         """One video uint8 [F, H, W, 3], or [B, F, H, W, 3] when given lists (or a [B, H, W, 3] array).
@@ -237,7 +269,9 @@ class MotionFlowPipeline:
         (height, width), by default the config's `image_size`. `guidance_scale` scales the image
         condition and `camera_guidance_scale` (default: the same) the camera condition. A video depends
         only on its own seed (its initial noise comes from a generator seeded with it); `initial_noise`:
-        what the first step starts from (`initial_latents`)."""
+        what the first step starts from (`initial_latents`); `strength`: the share of the `steps` that
+        run (`SamplingOptions.strength`)."""
+        SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
         images, trajectories, seeds, batched = _as_batch(reference_image, trajectory, seed)
         size = (height or self.model.config.image_size[0], width or self.model.config.image_size[1])
         self._check_request(trajectories, num_frames, size)
@@ -260,17 +294,19 @@ class MotionFlowPipeline:
         factor = self.model.codec.downsample_factor
         latent_shape = (self.model.latent_channels, frames, size[0] // factor, size[1] // factor)
         noise = torch.stack([torch.randn(latent_shape, generator=generator) for generator in generators])
-        self.scheduler.set_timesteps(steps, device=device)
+        timesteps = sampling_timesteps(self.scheduler, steps, strength, device)
         latents = initial_latents(
             noise.to(device=device, dtype=self.model.dtype),
             conditions.reference_latents[-batch:],  # the last guidance variant keeps the image
             self.scheduler,
             initial_noise,
             trajectories,
+            timesteps[:1],
         )
         latents = denoise(
             self.model,
             self.scheduler,
+            timesteps,
             latents,
             conditions,
             (guidance_scale, camera_guidance_scale),

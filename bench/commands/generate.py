@@ -23,6 +23,7 @@ from bench.commands.sampling_options import (
     GuidanceScale,
     InitialNoise,
     Steps,
+    Strength,
     sampling_settings,
 )
 from bench.runs.clips import CLIP_SOURCES
@@ -144,6 +145,7 @@ def generate_command(
     guidance_scale: GuidanceScale = None,
     camera_guidance_scale: CameraGuidanceScale = None,
     initial_noise: InitialNoise = None,
+    strength: Strength = None,
     checkpoint: Annotated[
         Path | None,
         typer.Option(help="Checkpoint folder of a method that loads one (default: its bundled one)."),
@@ -160,7 +162,9 @@ def generate_command(
         raise typer.BadParameter(
             f"only the '{TEST_SPLIT}' split can be generated (training clips are not held out)"
         )
-    sampling = sampling_settings(steps, guidance_scale, camera_guidance_scale, initial_noise)
+    sampling = sampling_settings(
+        steps, guidance_scale, camera_guidance_scale, initial_noise, strength
+    )
     try:
         chosen = create_method(method, checkpoint_dir=checkpoint, **sampling)
         if image is not None:

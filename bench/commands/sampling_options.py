@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from motionflow.pipeline import check_initial_noise
+from motionflow.pipeline import SamplingOptions
 
 Steps = Annotated[int | None, typer.Option(min=1, help="Sampling steps (diffusion methods).")]
 GuidanceScale = Annotated[float | None, typer.Option(help="Classifier-free guidance scale.")]
@@ -22,6 +22,14 @@ InitialNoise = Annotated[
         "shared backbone."
     ),
 ]
+Strength = Annotated[
+    float | None,
+    typer.Option(
+        help="Share of the sampling steps that run, in (0, 1] (image-to-image strength; default 1): below "
+        "1 the first steps are skipped and more of the initial latent is kept (with --initial-noise "
+        "warped, more of each frame's rotated reference). Diffusion methods on the shared backbone."
+    ),
+]
 
 
 def sampling_settings(
@@ -29,17 +37,19 @@ def sampling_settings(
     guidance_scale: float | None,
     camera_guidance_scale: float | None,
     initial_noise: str | None,
+    strength: float | None,
 ) -> dict[str, Any]:
-    """The options given (None: the method's own), the initial noise checked against its choices."""
-    if initial_noise is not None:
-        try:
-            check_initial_noise(initial_noise)
-        except ValueError as error:
-            raise typer.BadParameter(str(error)) from None
+    """The options given (None: the method's own), checked as `SamplingOptions` checks them."""
     given = {
         "steps": steps,
         "guidance_scale": guidance_scale,
         "camera_guidance_scale": camera_guidance_scale,
         "initial_noise": initial_noise,
+        "strength": strength,
     }
-    return {key: value for key, value in given.items() if value is not None}
+    settings = {key: value for key, value in given.items() if value is not None}
+    try:
+        SamplingOptions(**settings)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return settings

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from baselines.motionflow_method import RAY_BIAS
-from motionflow.pipeline import SamplingOptions, check_initial_noise
+from motionflow.pipeline import SamplingOptions
 from motionflow.utils.registry import Registry
 
 SAMPLING_SETTINGS = tuple(item.name for item in fields(SamplingOptions))
@@ -51,8 +51,7 @@ class Suite:
             raise ValueError(
                 f"unknown sampler settings {', '.join(unknown)}; known: {', '.join(SAMPLING_SETTINGS)}"
             )
-        if "initial_noise" in self.sampling:
-            check_initial_noise(self.sampling["initial_noise"])
+        SamplingOptions(**self.sampling)
 
     def with_overrides(self, **overrides) -> Suite:
         """A copy with the given fields replaced (None values are ignored)."""

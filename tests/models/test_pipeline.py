@@ -13,9 +13,11 @@ from motionflow.errors import FrameCountError
 from motionflow.models import trajectory_plucker
 from motionflow.pipeline import (
     MotionFlowPipeline,
+    SamplingOptions,
     combine_guidance,
     guidance_variants,
     initial_latents,
+    sampling_timesteps,
 )
 
 from .helpers import orbit_trajectory, randomize_new_modules, tiny_model
@@ -81,6 +83,52 @@ def test_initial_latents_noise_the_reference_to_the_first_step(pipeline) -> None
     )
     with pytest.raises(ValueError, match="reference, gaussian, warped"):
         initial_latents(noise, reference, ddim, "uniform")
+
+
+def test_strength_runs_the_last_steps_of_the_schedule(pipeline) -> None:
+    """strength s runs the last round(25 s) of 25 timesteps (at least one); the initial latent is noised
+    to the first of them, also for a scheduler that looks its noise level up by step index."""
+    ddim = pipeline.scheduler
+    assert sampling_timesteps(ddim, 25, 1.0).tolist() == ddim.timesteps.tolist()
+    assert ddim.timesteps[0] == 961 and len(ddim.timesteps) == 25
+    partial = sampling_timesteps(ddim, 25, 0.6)
+    assert partial.tolist() == ddim.timesteps[10:].tolist() and partial[0] == 561
+    assert sampling_timesteps(ddim, 25, 0.001).tolist() == [1]
+
+    noise = torch.randn(1, 4, 3, 5, 6, generator=torch.Generator().manual_seed(0))
+    reference = torch.randn(1, 4, 5, 6, generator=torch.Generator().manual_seed(1))
+    euler = EulerDiscreteScheduler.from_config(ddim.config)
+    start = sampling_timesteps(euler, 25, 0.6)[:1]
+    expected = reference[:, :, None] + euler.sigmas[10] * noise
+    torch.testing.assert_close(
+        initial_latents(noise, reference, euler, "reference", start_timestep=start), expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"strength": 0.0}, "strength must be in"),
+        ({"strength": 1.5}, "strength must be in"),
+        ({"strength": 0.5, "initial_noise": "gaussian"}, "use reference or warped"),
+        ({"initial_noise": "uniform"}, "reference, gaussian, warped"),
+    ],
+)
+def test_sampling_options_refuse_settings_out_of_range(settings, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        SamplingOptions(**settings)
+
+
+def test_a_low_strength_keeps_the_reference(pipeline, reference_image) -> None:
+    """Started from the reference latent one step before the end, every frame stays the reference
+    (through the codec); the full schedule moves the frames far from it."""
+    trajectory = orbit_trajectory(frames=3)
+    kept = pipeline(reference_image, trajectory, seed=5, steps=25, strength=0.04).astype(float)
+    full = pipeline(reference_image, trajectory, seed=5, steps=25).astype(float)
+    assert np.abs(kept - kept[0]).mean() < 8.0
+    assert np.abs(full - full[0]).mean() > 10 * np.abs(kept - kept[0]).mean()
+    with pytest.raises(ValueError, match="strength must be in"):
+        pipeline(reference_image, trajectory, seed=5, steps=2, strength=2.0)
 
 
 def _panning_trajectory(angles: list[float], size: tuple[int, int], focal: float) -> Trajectory:

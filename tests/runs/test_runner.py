@@ -176,7 +176,7 @@ def test_sampler_settings_reach_the_methods_that_sample(tmp_path, tiny_suite):
     over the methods that do not sample; unknown settings or choices are refused before anything runs."""
     from baselines import METHODS
 
-    sampling = {"initial_noise": "warped", "steps": 2}
+    sampling = {"initial_noise": "warped", "steps": 2, "strength": 0.5}
     folder, suite = _trained_model_suite(tmp_path, tiny_suite, sampling=sampling)
     layout = run_suite(suite, tmp_path / "run")
     key = VideoKey("synthetic-indoor", "basic", "indoor-re10k-0")
@@ -191,6 +191,8 @@ def test_sampler_settings_reach_the_methods_that_sample(tmp_path, tiny_suite):
         replace(tiny_suite, sampling={"eta": 1.0})
     with pytest.raises(ValueError, match="reference, gaussian, warped"):
         replace(tiny_suite, sampling={"initial_noise": "uniform"})
+    with pytest.raises(ValueError, match="strength must be in"):
+        replace(tiny_suite, sampling={"strength": 0.0})
 
 
 def test_checkpoints_are_refused_for_methods_that_do_not_run_or_take_none(tmp_path, tiny_suite):
