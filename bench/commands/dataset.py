@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bench.commands.failure import command_error
 from motionflow.data.build import (
     DEFAULT_PATH_WEIGHTS,
     DEFAULT_SPLITS,
@@ -64,11 +65,6 @@ def _format_weights(weights: dict[str, float]) -> str:
     return ",".join(f"{name}={value:g}" for name, value in weights.items())
 
 
-def _fail(error: Exception) -> typer.Exit:
-    Console(stderr=True, soft_wrap=True).print(f"error: {error}", markup=False, highlight=False)
-    return typer.Exit(code=1)
-
-
 @build_app.command("synthetic")
 def build_synthetic(
     out: Annotated[Path, typer.Option(help="Dataset folder (new or empty, or a partial build to resume).")],
@@ -104,7 +100,7 @@ def build_synthetic(
             console=console,
         )
     except USER_ERRORS as error:
-        raise _fail(error) from None
+        raise command_error(error) from None
     manifest = json.loads(manifest_path.read_text())
     counts = Counter((clip["split"], clip["scene"], clip["path"]) for clip in manifest["clips"])
     table = Table(title=f"Synthetic dataset ({manifest['layout']} layout)")
@@ -125,7 +121,7 @@ def export_bundled(
     try:
         camera_files = export_bundled_re10k(out, split=split)
     except USER_ERRORS + (OSError,) as error:
-        raise _fail(error) from None
+        raise command_error(error) from None
     Console().print(f"exported {len(camera_files)} clips to {out / split}")
 
 
@@ -138,7 +134,7 @@ def list_dataset(
     try:
         datasets = open_dataset(directory)
     except USER_ERRORS as error:
-        raise _fail(error) from None
+        raise command_error(error) from None
     manifest_path = directory / MANIFEST
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())

@@ -18,6 +18,7 @@ from PIL import Image
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from baselines import METHODS, Method, create_method
+from bench.commands.failure import command_error
 from bench.commands.sampling_options import (
     CameraGuidanceScale,
     GuidanceScale,
@@ -162,9 +163,7 @@ def generate_command(
         raise typer.BadParameter(
             f"only the '{TEST_SPLIT}' split can be generated (training clips are not held out)"
         )
-    sampling = sampling_settings(
-        steps, guidance_scale, camera_guidance_scale, initial_noise, strength
-    )
+    sampling = sampling_settings(steps, guidance_scale, camera_guidance_scale, initial_noise, strength)
     try:
         chosen = create_method(method, checkpoint_dir=checkpoint, **sampling)
         if image is not None:
@@ -175,8 +174,7 @@ def generate_command(
             raise ValueError(f"method {method!r} needs a ground-truth video: use --dataset")
         entries = generate_videos(chosen, requests, out, seed)
     except (MotionFlowError, ValueError, KeyError, OSError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise command_error(error) from None
     for entry in entries:
         typer.echo(
             f"wrote {entry['folder']} ({entry['frames']} frames, {entry['size'][0]}x{entry['size'][1]})"

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bench.commands.failure import command_error
 from bench.pose_runner import JobOutcome, PoseBatchError, discover_videos, estimate_videos
 from bench.progress import stage_progress
 from bench.runs.layout import RunLayout
@@ -60,7 +61,6 @@ def pose_command(
 ) -> None:
     """Estimate camera poses of every video; per-video failures are recorded and summarised, not fatal."""
     console = Console()
-    errors = Console(stderr=True)
     if (videos is None) == (run is None):
         raise typer.BadParameter("give exactly one of --videos DIR and --run RUN")
     layout = None if run is None else RunLayout(run)
@@ -92,8 +92,7 @@ def pose_command(
                 on_done=lambda outcome: progress.advance(task),
             )
     except (EstimatorUnavailableError, MotionFlowError, KeyError, ValueError) as error:
-        errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
+        raise command_error(error) from None
     console.print(summary_table(outcomes, estimator))
     console.print(summary_line(outcomes, output_dir / estimator))
 

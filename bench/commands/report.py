@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from bench.commands.failure import command_error
 from bench.report import DEFAULT_MAX_CLIPS, ReportError, write_report
 from bench.report.strip import write_frame_strip
 from bench.runs.layout import FRAMES_DIR, RunLayout, VideoKey
@@ -38,8 +39,7 @@ def report_command(
         else:
             path = write_report(run, out=out, max_clips=max_clips, show_progress=True)
     except (ReportError, MotionFlowError, ValueError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise command_error(error) from None
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from bench.commands.failure import command_error
 from bench.commands.sampling_options import (
     CameraGuidanceScale,
     GuidanceScale,
@@ -111,9 +112,7 @@ def run_command(
     """Generate -> pose (generated and ground truth) -> metrics -> tables for a suite. Sampler options
     apply to every method that samples (default: each method's own)."""
     console = Console(stderr=True)
-    sampling = sampling_settings(
-        steps, guidance_scale, camera_guidance_scale, initial_noise, strength
-    )
+    sampling = sampling_settings(steps, guidance_scale, camera_guidance_scale, initial_noise, strength)
     try:
         chosen = SUITES.get(suite).with_overrides(
             methods=_split(methods),
@@ -126,8 +125,7 @@ def run_command(
         )
         layout = run_suite(chosen, out, parse_shard(shard), jobs, console)
     except (MotionFlowError, UnknownNameError, FileNotFoundError, ValueError) as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+        raise command_error(error, 2) from None
     if shard is None:
         console.print(f"records: {layout.records_file()}\ntables: {layout.tables_dir}")
     else:
@@ -144,8 +142,7 @@ def merge_command(
     try:
         layout = finalize_run(run, console)
     except (RunError, FileNotFoundError) as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+        raise command_error(error, 2) from None
     console.print(f"records: {layout.records_file()}")
 
 
@@ -167,8 +164,7 @@ def _run_records(runs: list[Path]) -> pd.DataFrame:
     try:
         return load_run_records(RunLayout(runs[0])) if len(runs) == 1 else pool_run_records(runs)
     except (RunError, FileNotFoundError) as error:
-        Console(stderr=True).print(f"[red]error:[/red] {error}")
-        raise typer.Exit(2) from None
+        raise command_error(error, 2) from None
 
 
 def table_command(
@@ -196,6 +192,5 @@ def still_camera_command(
     render = _renderer(format)
     table = still_camera_table(_run_records(run))
     if table is None:
-        Console(stderr=True).print("[red]error:[/red] the runs hold no still-camera records")
-        raise typer.Exit(2)
+        raise command_error("the runs hold no still-camera records", 2)
     typer.echo(render(table, with_ci=True), nl=False)

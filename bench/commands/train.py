@@ -11,6 +11,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from bench.commands.failure import command_error
 from bench.console_table import print_table
 from motionflow.errors import MotionFlowError
 from motionflow.training import load_training_config, train
@@ -40,8 +41,7 @@ def train_command(
         settings = load_training_config(config)
         result = train(settings, out, resume=resume, max_steps=max_steps)
     except (MotionFlowError, ValueError, FileNotFoundError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise command_error(error) from None
     if not result.complete:
         typer.echo(f"stopped after {result.steps_this_session} steps; continue with --resume --out {out}")
     elif result.model is None:

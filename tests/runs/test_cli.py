@@ -72,6 +72,8 @@ def test_bad_invocations_exit_non_zero_with_a_message(tmp_path):
     assert unknown.exit_code == 2 and "unknown suite" in " ".join(unknown.output.split())
     no_run = runner.invoke(app, ["table", "1", "--run", str(tmp_path)])
     assert no_run.exit_code == 2 and "no records" in " ".join(no_run.output.split())
+    bracketed = runner.invoke(app, ["table", "1", "--run", str(tmp_path / "[draft]")])
+    assert f"{tmp_path / '[draft]'} has no records" in bracketed.output  # printed as is, not as markup
     bad_shard = runner.invoke(app, ["run", "--shard", "3/2", "--out", str(tmp_path / "r")])
     assert bad_shard.exit_code != 0
     bad_noise = runner.invoke(app, ["run", "--initial-noise", "uniform", "--out", str(tmp_path / "r")])
