@@ -170,7 +170,9 @@ def initial_latents(
         ).to(noise)
     else:
         check_initial_noise(initial_noise)
-    return scheduler.add_noise(clean, noise, scheduler.timesteps[:1] if start_timestep is None else start_timestep)
+    return scheduler.add_noise(
+        clean, noise, scheduler.timesteps[:1] if start_timestep is None else start_timestep
+    )
 
 
 def scheduler_step_options(

@@ -65,7 +65,14 @@ class MotionFlowConfig:
     reference-map token that looks in the same world direction, which is where that token's content sits
     in the reference view for a rotating camera (the homography K R K^-1) and for distant content under
     translation. Not in the paper, whose reference attention has no positional term, so that mapping a
-    camera to pixel displacements has to be learnt from the Plücker features alone."""
+    camera to pixel displacements has to be learnt from the Plücker features alone.
+
+    `reference_latent_warp` (with `image_latent_condition`): each frame's concatenated reference latent is
+    the reference latent as that frame's camera sees it through the rotation-only homography, read off
+    its Plücker rays (`motionflow.camera.homography.warp_by_ray_directions`), instead of the same latent
+    for every frame: the pixel-aligned condition then already shows where the reference's content lies
+    in each frame under rotation. No weights change; a camera-free sample (the dropped condition) sees
+    the reference unwarped. Not in the paper."""
 
     unet: dict[str, Any]
     motion_adapter: dict[str, Any]
@@ -84,6 +91,7 @@ class MotionFlowConfig:
     reference_timestep: ReferenceTimestep = "denoising"
     image_latent_condition: bool = False
     reference_ray_bias: bool = False
+    reference_latent_warp: bool = False
     image_encoder_mean: tuple[float, float, float] = CLIP_MEAN
     image_encoder_std: tuple[float, float, float] = CLIP_STD
     semantic_encoder_mean: tuple[float, float, float] = IMAGENET_MEAN
@@ -113,6 +121,10 @@ class MotionFlowConfig:
         if self.semantic_encoder.get("model_type") not in ("vit", "dinov2"):
             raise ValueError(
                 f"semantic_encoder model_type must be 'vit' or 'dinov2', got {self.semantic_encoder.get('model_type')!r}"
+            )
+        if self.reference_latent_warp and not self.image_latent_condition:
+            raise ValueError(
+                "reference_latent_warp warps the concatenated reference latent: it needs image_latent_condition"
             )
         if len(self.motion_adapter.get("block_out_channels", [])) != len(self.unet["block_out_channels"]):
             raise ValueError("motion_adapter.block_out_channels must have one entry per UNet block")

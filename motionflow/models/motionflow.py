@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +22,7 @@ from diffusers import UNet2DConditionModel
 from diffusers.models.attention import BasicTransformerBlock
 from torch import nn
 
+from motionflow.camera.homography import warp_by_ray_directions
 from motionflow.errors import FrameCountError
 from motionflow.models.attention import (
     CameraCrossAttnProcessor,
@@ -57,7 +59,9 @@ class MotionFlowConditions:
     [B * F, C_i, h_i, w_i], semantic_tokens [B, P, S] / semantic_map [B, S, g, g] (None without the
     semantic encoder). `reference_maps` caches the reference network's maps when they do not depend
     on the timestep (config.reference_timestep == "zero"). `rays`: every level's token rays for
-    reference attention's ray bias (None without `config.reference_ray_bias`)."""
+    reference attention's ray bias (None without `config.reference_ray_bias`). `frame_reference_latents`
+    [B, C, F, h, w]: the reference latent each frame is concatenated with under
+    `config.reference_latent_warp` (None without it: `reference_latents` for every frame)."""
 
     image_tokens: torch.Tensor
     reference_latents: torch.Tensor
@@ -67,6 +71,7 @@ class MotionFlowConditions:
     num_frames: int
     reference_maps: dict[str, torch.Tensor] | None = None
     rays: dict[int, LevelRays] | None = None
+    frame_reference_latents: torch.Tensor | None = None
 
     @property
     def batch_size(self) -> int:
@@ -218,13 +223,20 @@ class MotionFlowModel(VideoDenoiser):
 
     @classmethod
     def from_pretrained(
-        cls, directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
+        cls,
+        directory: str | Path,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype | None = None,
+        config_overrides: dict[str, Any] | None = None,
     ) -> MotionFlowModel:
+        """The model saved in `directory`; `config_overrides` replace fields of its saved config (switches
+        that change no weights: one that does makes the weights fail to load, naming the mismatch)."""
         directory = Path(directory)
         weights = directory / WEIGHTS_NAME
         if not weights.exists():
             raise FileNotFoundError(f"{weights}: no MotionFlow weights (write them with save_pretrained)")
-        return cls.empty(MotionFlowConfig.load(directory))._load_weights(weights, device, dtype)
+        config = replace(MotionFlowConfig.load(directory), **(config_overrides or {}))
+        return cls.empty(config)._load_weights(weights, device, dtype)
 
     # ----------------------------------------------------------------- training groups
 
@@ -290,6 +302,9 @@ class MotionFlowModel(VideoDenoiser):
                 len(self.config.block_out_channels),
                 reference_view=self.reference_net is not None,
             )
+        frame_reference_latents = None
+        if self.config.reference_latent_warp:
+            frame_reference_latents = warp_by_ray_directions(reference_latents, plucker)
         return MotionFlowConditions(
             image_tokens=image_tokens,
             reference_latents=reference_latents,
@@ -298,6 +313,7 @@ class MotionFlowModel(VideoDenoiser):
             semantic_map=semantic_map,
             num_frames=plucker.shape[1],
             rays=rays,
+            frame_reference_latents=frame_reference_latents,
         )
 
     def forward(
@@ -330,7 +346,10 @@ class MotionFlowModel(VideoDenoiser):
             semantic = self.semantic_to_latent(conditions.semantic_map.to(self.dtype))
             sample = sample + F.interpolate(semantic, size=(height, width), mode="bilinear")[:, :, None]
         if self.config.image_latent_condition:
-            sample = with_reference_latent(sample, conditions.reference_latents)
+            frame_references = conditions.frame_reference_latents
+            sample = with_reference_latent(
+                sample, conditions.reference_latents if frame_references is None else frame_references
+            )
         context = conditions.image_tokens.repeat_interleave(num_frames, dim=0)
 
         bank = self.bank

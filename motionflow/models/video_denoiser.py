@@ -127,9 +127,10 @@ def drop_condition(values: torch.Tensor, drop: torch.Tensor | None) -> torch.Ten
 
 def with_reference_latent(sample: torch.Tensor, reference_latents: torch.Tensor) -> torch.Tensor:
     """The image-latent condition: reference latents [B, C, h, w] concatenated to every frame of
-    `sample` [B, C, F, h, w] along the channels, or to `sample` [B, C, h, w] itself."""
+    `sample` [B, C, F, h, w] along the channels, or to `sample` [B, C, h, w] itself; per-frame reference
+    latents [B, C, F, h, w] to their own frames."""
     reference = reference_latents.to(sample.dtype)
-    if sample.ndim == 5:
+    if sample.ndim == 5 and reference.ndim == 4:
         reference = reference[:, :, None].expand(-1, -1, sample.shape[2], -1, -1)
     return torch.cat([sample, reference], dim=1)
 

@@ -94,6 +94,8 @@ class ModelSettings:
     weights), "pretrained" (the local SD1.5 / AnimateDiff / DINO / CLIP folders, see
     `MotionFlowModel.from_pretrained_components`) or the path of a checkpoint folder of `method` (its
     weights and architecture; the run's model generates at the run's `data.image_size` and `num_frames`).
+    `init_overrides`: fields of that MotionFlow checkpoint's saved config to replace, switches that change
+    no weights (`overrides` are the preset's arguments for a model built anew).
     `base`: instead, the folder of a training run whose `autoencoder` and `pretrain` phases are complete:
     its VAE and backbone are the pretrained weights every method trained on it starts from, so
     methods compared at equal budget share them.
@@ -108,6 +110,7 @@ class ModelSettings:
     base: str = ""
     autoencoder: str = ""
     overrides: dict[str, Any] = field(default_factory=dict)
+    init_overrides: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.method not in TRAINABLE_METHODS:
@@ -116,15 +119,27 @@ class ModelSettings:
             )
         if self.base and self.init != "random":
             raise ValueError("model.base and model.init are exclusive: the base run's weights are the init")
+        if self.init_overrides and self.init in ("random", "pretrained"):
+            raise ValueError(
+                "model.init_overrides change a checkpoint's config: model.init must be its folder"
+            )
+        if self.init_overrides and self.method != "motionflow":
+            raise ValueError(f"model.init_overrides apply to MotionFlow checkpoints, not {self.method}")
 
     def build_config(self) -> MotionFlowConfig:
         if self.preset not in ("small", "full"):
             raise ValueError(f"model preset must be 'small' or 'full', got {self.preset!r}")
         factory = MotionFlowConfig.small if self.preset == "small" else MotionFlowConfig.full
-        overrides = {
-            key: tuple(value) if isinstance(value, list) else value for key, value in self.overrides.items()
-        }
-        return factory(**overrides)
+        return factory(**_as_config_values(self.overrides))
+
+    @property
+    def init_config_overrides(self) -> dict[str, Any]:
+        return _as_config_values(self.init_overrides)
+
+
+def _as_config_values(values: dict[str, Any]) -> dict[str, Any]:
+    """TOML values as MotionFlowConfig takes them (lists as tuples)."""
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
 
 
 MOTION_MIRRORS: tuple[tuple[bool, bool], ...] = ((False, False), (True, False), (False, True), (True, True))

@@ -4,6 +4,7 @@ baselines on the same AnimateDiff backbone (`baselines.backbone.BaselineModel`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from motionflow.models.components import MotionFlowComponents, load_components
 from motionflow.models.config import MotionFlowConfig
@@ -26,10 +27,13 @@ def pretrained_trainee(method: str, config: MotionFlowConfig) -> VideoDenoiser:
     return build_trainee(method, config, load_components(config))
 
 
-def load_trainee(method: str, folder: str | Path) -> VideoDenoiser:
-    """A checkpoint folder of `method` (written by `save_trained` or a phase), in training mode."""
+def load_trainee(method: str, folder: str | Path, overrides: dict[str, Any] | None = None) -> VideoDenoiser:
+    """A checkpoint folder of `method` (written by `save_trained` or a phase), in training mode;
+    `overrides` replace fields of a MotionFlow checkpoint's config (`MotionFlowModel.from_pretrained`)."""
     if method == "motionflow":
-        return MotionFlowModel.from_pretrained(folder).train()
+        return MotionFlowModel.from_pretrained(folder, config_overrides=overrides).train()
+    if overrides:
+        raise ValueError(f"config overrides of a {method} checkpoint are not supported: {sorted(overrides)}")
     from baselines.backbone import BaselineModel
 
     return BaselineModel.from_pretrained(folder).train()

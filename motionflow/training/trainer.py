@@ -373,7 +373,7 @@ class Trainer:
             return build_trainee(method, self.model_config, MotionFlowComponents.random(self.model_config))
         if init == "pretrained":
             return pretrained_trainee(method, self.model_config)
-        model = load_trainee(method, init)
+        model = load_trainee(method, init, self.config.model.init_config_overrides)
         model.set_generation_defaults(self.config.data.image_size, self.config.data.num_frames)
         return model
 

@@ -79,7 +79,9 @@ def test_bad_invocations_exit_non_zero_with_a_message(tmp_path):
     bad_noise = runner.invoke(app, ["run", "--initial-noise", "uniform", "--out", str(tmp_path / "r")])
     assert bad_noise.exit_code == 2 and "reference, gaussian, warped" in " ".join(bad_noise.output.split())
     bad_strength = runner.invoke(app, ["run", "--strength", "0", "--out", str(tmp_path / "r")])
-    assert bad_strength.exit_code == 2 and "strength must be in (0, 1]" in " ".join(bad_strength.output.split())
+    assert bad_strength.exit_code == 2 and "strength must be in (0, 1]" in " ".join(
+        bad_strength.output.split()
+    )
     no_latent = ["run", "--strength", "0.5", "--initial-noise", "gaussian", "--out", str(tmp_path / "r")]
     gaussian = runner.invoke(app, no_latent)
     assert gaussian.exit_code == 2 and "use reference or warped" in " ".join(gaussian.output.split())

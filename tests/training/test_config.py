@@ -235,3 +235,20 @@ def test_the_decoder_config_fine_tunes_the_shipped_runs_decoder_only():
         3e-4,
         3e-5,
     )
+
+
+def test_the_warp_latent_config_fine_tunes_the_shipped_ray_bias_checkpoint_with_the_switch_on():
+    shipped = "motionflow/checkpoints/motionflow-small-ray-bias"
+    first = load_training_config("cpu128-ray-bias-high-noise-fourth")
+    continued = load_training_config("cpu128-ray-bias-warp-latent")
+    assert continued.model.init_overrides == {"reference_latent_warp": True}
+    assert (REPO_CONFIGS.parent / shipped / "model.safetensors").is_file()
+    assert replace(continued.model, init_overrides={}) == replace(first.model, init=shipped)
+    assert continued.optim == first.optim and continued.data == first.data
+    (phase,) = continued.phases
+    assert (phase.name, phase.steps, phase.learning_rate, phase.final_learning_rate) == (
+        "stage2",
+        1200,
+        1e-4,
+        1e-5,
+    )

@@ -114,6 +114,25 @@ def test_a_run_continuing_another_sizes_model_generates_at_its_own_size(method, 
     assert (continued.image_size, continued.num_frames) == ((48, 48), 6)
 
 
+def test_init_overrides_switch_a_loaded_checkpoint_and_are_refused_where_they_cannot_apply(tmp_path):
+    """`model.init_overrides` replace fields of the `init` checkpoint's config (the run's model keeps
+    them); an override that changes the weights fails to load, naming the keys; without a checkpoint
+    folder, or for a baseline, they are refused."""
+    one_step = [{"name": "stage2", "steps": 1, "learning_rate": 1e-4}]
+    conditioned = {"overrides": {**TINY_MODEL, "image_latent_condition": True}}
+    first = train(tiny_training_config(one_step, model=conditioned), tmp_path / "first", progress=False)
+    switched = {**conditioned, "init": str(first.model), "init_overrides": {"reference_latent_warp": True}}
+    result = train(tiny_training_config(one_step, model=switched), tmp_path / "switched", progress=False)
+    assert not load_trainee("motionflow", first.model).config.reference_latent_warp
+    assert load_trainee("motionflow", result.model).config.reference_latent_warp
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        load_trainee("motionflow", first.model, {"use_semantic_encoder": False})
+    with pytest.raises(ValueError, match="model.init must be its folder"):
+        tiny_training_config(one_step, model={"init_overrides": {"reference_latent_warp": True}})
+    with pytest.raises(ValueError, match="apply to MotionFlow checkpoints"):
+        tiny_training_config(one_step, model={**switched, "method": "cameractrl"})
+
+
 def test_an_existing_run_is_not_overwritten_without_resume(tmp_path):
     config = tiny_training_config([{"name": "stage1", "steps": 1, "learning_rate": 1e-4}])
     train(config, tmp_path / "run", progress=False)
