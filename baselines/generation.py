@@ -27,8 +27,8 @@ from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import (
     DEFAULT_GUIDANCE,
     DEFAULT_INITIAL_NOISE,
-    DEFAULT_STRENGTH,
     DEFAULT_STEPS,
+    DEFAULT_STRENGTH,
     InitialNoise,
     SamplingOptions,
     denoise,
@@ -76,7 +76,7 @@ class BaselinePipeline:
         comes from a generator seeded with `seed` only; `initial_noise`: what the first step starts from
         (`motionflow.pipeline.initial_latents`); `strength`: the share of the `steps` that run
         (`motionflow.pipeline.SamplingOptions.strength`)."""
-        SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
+        SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)  # range checks
         model = self.model
         size = tuple(size or model.config.backbone.image_size)
         frames = len(trajectory)
@@ -162,9 +162,7 @@ class BaselineCheckpointMethod(Method):
         device: str = "cpu",
     ):
         self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir).expanduser()
-        self.sampling = SamplingOptions(
-            steps, guidance_scale, initial_noise, camera_guidance_scale, strength
-        )
+        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
         self.device = device
         self._pipeline: BaselinePipeline | None = None
         self._fingerprint: str | None = None

@@ -20,8 +20,8 @@ from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import (
     DEFAULT_GUIDANCE,
     DEFAULT_INITIAL_NOISE,
-    DEFAULT_STRENGTH,
     DEFAULT_STEPS,
+    DEFAULT_STRENGTH,
     InitialNoise,
     MotionFlowPipeline,
     SamplingOptions,
@@ -84,9 +84,7 @@ class MotionFlowMethod(CheckpointFolder, Method):
         device: str | None = None,
     ):
         super().__init__(checkpoint_dir, device)
-        self.sampling = SamplingOptions(
-            steps, guidance_scale, initial_noise, camera_guidance_scale, strength
-        )
+        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
         self._pipeline: MotionFlowPipeline | None = None
 
     def fingerprint(self) -> str:

@@ -273,7 +273,7 @@ class MotionFlowPipeline:
         only on its own seed (its initial noise comes from a generator seeded with it); `initial_noise`:
         what the first step starts from (`initial_latents`); `strength`: the share of the `steps` that
         run (`SamplingOptions.strength`)."""
-        SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
+        SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)  # range checks
         images, trajectories, seeds, batched = _as_batch(reference_image, trajectory, seed)
         size = (height or self.model.config.image_size[0], width or self.model.config.image_size[1])
         self._check_request(trajectories, num_frames, size)
