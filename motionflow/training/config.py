@@ -125,6 +125,9 @@ class ModelSettings:
             )
         if self.init_overrides and self.method != "motionflow":
             raise ValueError(f"model.init_overrides apply to MotionFlow checkpoints, not {self.method}")
+        unknown = sorted(set(self.init_overrides) - {item.name for item in fields(MotionFlowConfig)})
+        if unknown:
+            raise ValueError(f"model.init_overrides: {', '.join(unknown)} not MotionFlowConfig fields")
 
     def build_config(self) -> MotionFlowConfig:
         if self.preset not in ("small", "full"):

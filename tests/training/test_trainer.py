@@ -131,6 +131,8 @@ def test_init_overrides_switch_a_loaded_checkpoint_and_are_refused_where_they_ca
         tiny_training_config(one_step, model={"init_overrides": {"reference_latent_warp": True}})
     with pytest.raises(ValueError, match="apply to MotionFlow checkpoints"):
         tiny_training_config(one_step, model={**switched, "method": "cameractrl"})
+    with pytest.raises(ValueError, match="warp_latent not MotionFlowConfig fields"):
+        tiny_training_config(one_step, model={**switched, "init_overrides": {"warp_latent": True}})
 
 
 def test_an_existing_run_is_not_overwritten_without_resume(tmp_path):
