@@ -4,6 +4,7 @@ from baselines import (  # noqa: F401  (importing registers the methods)
     animatediff,
     autoencoder,
     cameractrl,
+    depth_warp,
     dynamicrafter,
     motionctrl,
     motionflow_method,

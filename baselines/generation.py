@@ -20,6 +20,7 @@ from baselines.base import Method
 from baselines.resize import fit_reference
 from motionflow.camera.trajectory import Trajectory
 from motionflow.checkpoints import checkpoint_path
+from motionflow.checkpoints.depth import sampling_depth_hash, sampling_depth_net
 from motionflow.errors import FrameCountError, MissingWeightsError
 from motionflow.models.config import CONFIG_NAME
 from motionflow.models.inputs import image_to_tensor, video_to_uint8
@@ -29,9 +30,11 @@ from motionflow.pipeline import (
     DEFAULT_INITIAL_NOISE,
     DEFAULT_STEPS,
     DEFAULT_STRENGTH,
+    DepthEstimator,
     InitialNoise,
     SamplingOptions,
     denoise,
+    depth_warped_latents,
     guidance_variants,
     initial_latents,
     noise_schedule_config,
@@ -51,9 +54,16 @@ from motionflow.weights import (
 class BaselinePipeline:
     """reference image + trajectory -> video (uint8 [F, H, W, 3] at the generation size)."""
 
-    def __init__(self, model: BaselineModel, scheduler: SchedulerMixin | None = None):
+    def __init__(
+        self,
+        model: BaselineModel,
+        scheduler: SchedulerMixin | None = None,
+        depth_estimator: DepthEstimator | None = None,
+    ):
         self.model = model.eval()
         self.scheduler = scheduler if scheduler is not None else DDIMScheduler(**noise_schedule_config())
+        self.depth_estimator = depth_estimator
+        """Needed by the "depth-warped" initial noise only."""
 
     @torch.no_grad()
     def __call__(
@@ -109,9 +119,13 @@ class BaselinePipeline:
         shape = (1, model.latent_channels, frames, size[0] // factor, size[1] // factor)
         noise = torch.randn(shape, generator=generator).to(device=model.device, dtype=model.dtype)
         timesteps = sampling_timesteps(self.scheduler, steps, strength, model.device)
-        reference_latent = model.codec.encode(reference.to(device=model.device, dtype=model.dtype))
+        reference = reference.to(device=model.device, dtype=model.dtype)
+        reference_latent = model.codec.encode(reference)
+        frame_latents = None
+        if initial_noise == "depth-warped":
+            frame_latents = depth_warped_latents(model.codec, reference, [trajectory], self.depth_estimator)
         latents = initial_latents(
-            noise, reference_latent, self.scheduler, initial_noise, [trajectory], timesteps[:1]
+            noise, reference_latent, self.scheduler, initial_noise, [trajectory], timesteps[:1], frame_latents
         )
         latents = denoise(
             model,
@@ -205,6 +219,7 @@ class BaselineCheckpointMethod(Method):
                 (folder / CONFIG_NAME).read_text(),
                 checkpoint_weights_hash(folder),
                 *astuple(self.sampling),
+                sampling_depth_hash(self.sampling),
             )
         return self._fingerprint
 
@@ -212,7 +227,8 @@ class BaselineCheckpointMethod(Method):
         if self._pipeline is None:
             self.check_available()
             self._pipeline = BaselinePipeline(
-                BaselineModel.from_pretrained(self.checkpoint_path(), device=self.device)
+                BaselineModel.from_pretrained(self.checkpoint_path(), device=self.device),
+                depth_estimator=sampling_depth_net(self.sampling, self.device),
             )
         return self._pipeline
 

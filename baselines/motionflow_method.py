@@ -16,6 +16,7 @@ from baselines.base import METHODS, Method, MethodRequirements
 from baselines.resize import fit_reference
 from motionflow.camera.trajectory import Trajectory
 from motionflow.checkpoints import DEFAULT_CHECKPOINT, checkpoint_path
+from motionflow.checkpoints.depth import sampling_depth_hash, sampling_depth_net
 from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import (
     DEFAULT_GUIDANCE,
@@ -88,11 +89,14 @@ class MotionFlowMethod(CheckpointFolder, Method):
         self._pipeline: MotionFlowPipeline | None = None
 
     def fingerprint(self) -> str:
-        return content_hash(self.name, self.weights_hash(), *astuple(self.sampling))
+        return content_hash(
+            self.name, self.weights_hash(), *astuple(self.sampling), sampling_depth_hash(self.sampling)
+        )
 
     def pipeline(self) -> MotionFlowPipeline:
         if self._pipeline is None:
             self._pipeline = MotionFlowPipeline.from_pretrained(self.folder(), device=self.device)
+            self._pipeline.depth_estimator = sampling_depth_net(self.sampling, self.device)
         return self._pipeline
 
     def _generate(

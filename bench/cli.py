@@ -35,6 +35,7 @@ app.command("pose")(pose.pose_command)
 app.command("report")(report.report_command)
 app.command("generate")(generate.generate_command)
 app.command("train")(train.train_command)
+app.command("train-depth")(train.train_depth_command)
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(weights.app, name="weights")
 

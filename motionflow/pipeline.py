@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from diffusers import DDIMScheduler
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from rich.progress import Progress
 
+from motionflow.camera.depth_warp import forward_warp
 from motionflow.camera.homography import rotation_homographies, warp_by_homographies
 from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
@@ -29,7 +30,7 @@ SCHEDULER_FOLDER = "scheduler"
 DEFAULT_STEPS = 25
 DEFAULT_GUIDANCE = 3.0
 
-InitialNoise = Literal["reference", "gaussian", "warped"]
+InitialNoise = Literal["reference", "gaussian", "warped", "depth-warped"]
 INITIAL_NOISE_CHOICES: tuple[str, ...] = get_args(InitialNoise)
 DEFAULT_INITIAL_NOISE: InitialNoise = "reference"
 DEFAULT_STRENGTH = 1.0
@@ -56,7 +57,8 @@ class SamplingOptions:
     strength: float = DEFAULT_STRENGTH
     """Share of the `steps` timesteps that run (image-to-image's strength; not in the paper): 1 starts at
     the first; below 1 the first steps are skipped and sampling starts from the initial latent noised to
-    a later timestep, which keeps more of it (with "warped": more of each frame's rotated reference)."""
+    a later timestep, which keeps more of it (with "warped" / "depth-warped": more of each frame's view of
+    the reference)."""
 
     def __post_init__(self) -> None:
         """ValueError for a setting outside its range."""
@@ -66,7 +68,7 @@ class SamplingOptions:
         if self.strength < 1 and self.initial_noise == "gaussian":
             raise ValueError(
                 "strength below 1 keeps part of the initial latent; gaussian initial noise has none "
-                "(use reference or warped)"
+                "(use reference, warped or depth-warped)"
             )
         if self.camera_guidance_scale is None:
             object.__setattr__(self, "camera_guidance_scale", self.guidance_scale)
@@ -138,6 +140,7 @@ def initial_latents(
     initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
     trajectories: Sequence[Trajectory] | None = None,
     start_timestep: torch.Tensor | None = None,
+    frame_latents: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The sample the first denoising step starts from (after `scheduler.set_timesteps`), at
     `start_timestep` (default: the schedule's first; `sampling_timesteps(...)[:1]`).
@@ -151,7 +154,10 @@ def initial_latents(
     reference image is the best available estimate of that signal for frame 0. "warped" (not in the
     paper) estimates it for every frame: the reference latent seen from each of the B `trajectories`'
     cameras through the rotation-only homography (`motionflow.camera.homography`; rays that leave the
-    reference take its nearest edge), so that no frame starts from the first frame's layout."""
+    reference take its nearest edge), so that no frame starts from the first frame's layout.
+    "depth-warped" (not in the paper) starts from `frame_latents` [B, C, F, h, w], the latents of the
+    reference forward-warped into each frame through its estimated depth (`depth_warped_latents`), which
+    show translation's parallax as well."""
     if initial_noise == "gaussian":
         return noise * scheduler.init_noise_sigma
     if initial_noise == "reference":
@@ -168,11 +174,49 @@ def initial_latents(
                 for latent, trajectory in zip(reference_latents, trajectories, strict=True)
             ]
         ).to(noise)
+    elif initial_noise == "depth-warped":
+        if frame_latents is None or frame_latents.shape != noise.shape:
+            raise ValueError(
+                f"the depth-warped initial noise needs frame latents of shape {tuple(noise.shape)}, got "
+                f"{None if frame_latents is None else tuple(frame_latents.shape)}"
+            )
+        clean = frame_latents.to(noise)
     else:
         check_initial_noise(initial_noise)
     return scheduler.add_noise(
         clean, noise, scheduler.timesteps[:1] if start_timestep is None else start_timestep
     )
+
+
+class DepthEstimator(Protocol):
+    """Monocular depth of a reference image, for the "depth-warped" initial noise."""
+
+    def estimate_depth(self, image: np.ndarray) -> np.ndarray:
+        """z-depth float [H, W] of uint8 [H, W, 3] (np.inf where no surface is seen, e.g. the sky)."""
+
+
+def depth_warped_latents(
+    codec: Any,
+    references: torch.Tensor,
+    trajectories: Sequence[Trajectory],
+    depth_estimator: DepthEstimator | None,
+) -> torch.Tensor:
+    """Latents [B, C, F, h, w] of the references [B, 3, H, W] (in [-1, 1], at the generation size)
+    forward-warped into each frame of their trajectories through the depth `depth_estimator` sees
+    (`motionflow.camera.depth_warp`; what no reference pixel lands on takes the nearest one's colour)."""
+    if depth_estimator is None:
+        raise ValueError("the depth-warped initial noise needs a depth estimator (none was given)")
+    if len(trajectories) != len(references):
+        raise ValueError("the depth-warped initial noise needs one trajectory per video")
+    size = tuple(references.shape[-2:])
+    latents = []
+    for reference, trajectory in zip(references, trajectories, strict=True):
+        image = reference.float().permute(1, 2, 0).cpu().numpy()
+        depth = depth_estimator.estimate_depth(((image + 1) * 127.5).round().clip(0, 255).astype(np.uint8))
+        frames, _ = forward_warp(image, depth, trajectory.resized(size))
+        encoded = codec.encode(torch.from_numpy(frames).permute(0, 3, 1, 2).to(reference))
+        latents.append(encoded.transpose(0, 1))
+    return torch.stack(latents)
 
 
 def scheduler_step_options(
@@ -223,11 +267,14 @@ class MotionFlowPipeline:
         scheduler: SchedulerMixin | None = None,
         device: str | torch.device | None = None,
         dtype: torch.dtype | None = None,
+        depth_estimator: DepthEstimator | None = None,
     ):
         self.model = model.eval()
         if device is not None or dtype is not None:
             self.model.to(device=device, dtype=dtype)
         self.scheduler = scheduler if scheduler is not None else DDIMScheduler(**noise_schedule_config())
+        self.depth_estimator = depth_estimator
+        """Needed by the "depth-warped" initial noise only."""
 
     @classmethod
     def from_pretrained(
@@ -297,6 +344,14 @@ class MotionFlowPipeline:
         latent_shape = (self.model.latent_channels, frames, size[0] // factor, size[1] // factor)
         noise = torch.stack([torch.randn(latent_shape, generator=generator) for generator in generators])
         timesteps = sampling_timesteps(self.scheduler, steps, strength, device)
+        frame_latents = None
+        if initial_noise == "depth-warped":
+            frame_latents = depth_warped_latents(
+                self.model.codec,
+                references.to(device=device, dtype=self.model.dtype),
+                trajectories,
+                self.depth_estimator,
+            )
         latents = initial_latents(
             noise.to(device=device, dtype=self.model.dtype),
             conditions.reference_latents[-batch:],  # the last guidance variant keeps the image
@@ -304,6 +359,7 @@ class MotionFlowPipeline:
             initial_noise,
             trajectories,
             timesteps[:1],
+            frame_latents,
         )
         latents = denoise(
             self.model,

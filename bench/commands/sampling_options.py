@@ -17,9 +17,10 @@ InitialNoise = Annotated[
     str | None,
     typer.Option(
         help="What sampling starts from: reference (the reference latent noised to the first step, the "
-        "default), gaussian (pure noise) or warped (the reference latent seen from each frame's camera "
-        "through the rotation-only homography, noised to the first step). Diffusion methods on the "
-        "shared backbone."
+        "default), gaussian (pure noise), warped (the reference latent seen from each frame's camera "
+        "through the rotation-only homography, noised to the first step) or depth-warped (the reference "
+        "forward-warped into each frame through the bundled depth network's estimate, encoded, noised to "
+        "the first step; use with --strength below 1). Diffusion methods on the shared backbone."
     ),
 ]
 Strength = Annotated[
@@ -27,7 +28,8 @@ Strength = Annotated[
     typer.Option(
         help="Share of the sampling steps that run, in (0, 1] (image-to-image strength; default 1): below "
         "1 the first steps are skipped and more of the initial latent is kept (with --initial-noise "
-        "warped, more of each frame's rotated reference). Diffusion methods on the shared backbone."
+        "warped or depth-warped, more of each frame's view of the reference). Diffusion methods on the "
+        "shared backbone."
     ),
 ]
 

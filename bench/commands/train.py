@@ -15,6 +15,7 @@ from bench.commands.failure import command_error
 from bench.console_table import print_table
 from motionflow.errors import MotionFlowError
 from motionflow.training import load_training_config, train
+from motionflow.training.depth import DepthTrainingSettings, train_depth_net
 from motionflow.training.trainer import VALIDATION_FILE
 
 
@@ -62,3 +63,25 @@ def print_last_validation(out: Path) -> None:
     last = rows[(rows["phase"] == rows["phase"].iloc[-1]) & (rows["step"] == rows["step"].iloc[-1])]
     typer.echo(f"held-out condition use, {last['phase'].iloc[0]} step {last['step'].iloc[0]} ({path}):")
     print_table(last[["condition", "timestep", "loss_own", "loss_other", "loss_gap", "prediction_change"]])
+
+
+def train_depth_command(
+    out: Annotated[
+        Path, typer.Option(help="Run directory: OUT/model, losses.csv, validation.csv, summary.json.")
+    ],
+    steps: Annotated[int, typer.Option(min=1, help="Adam steps.")] = DepthTrainingSettings.steps,
+    scenes: Annotated[
+        int, typer.Option(min=1, help="Synthetic training scenes rendered.")
+    ] = DepthTrainingSettings.scenes,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the initialisation and the batches.")
+    ] = DepthTrainingSettings.seed,
+) -> None:
+    """Train the small monocular depth network of the depth-warped start and the depth-warp row on
+    synthetic scenes (the defaults reproduce the bundled motionflow/checkpoints/depth-small)."""
+    try:
+        model = train_depth_net(DepthTrainingSettings(steps=steps, scenes=scenes, seed=seed), out)
+    except (MotionFlowError, ValueError, FileExistsError) as error:
+        raise command_error(error) from None
+    typer.echo(f"trained depth network: {model}")
+    print_table(pd.read_csv(out / VALIDATION_FILE).tail(1))

@@ -19,6 +19,7 @@ METHOD_LABELS = {
     "static": "static (reference repeated)",
     "still-camera": "still camera (not estimated)",
     "warp": "warp (rotation homography)",
+    "depth-warp": "depth warp (estimated depth)",
 }
 """Method registry names -> the labels the paper's tables use."""
 

@@ -83,3 +83,40 @@ def plot_training_curve(run_directory: str | Path, path: str | Path, title: str 
         figure.savefig(temporary, format="png")
     pyplot.close(figure)
     return path
+
+
+def plot_depth_curve(run_directory: str | Path, path: str | Path) -> Path:
+    """Writes a PNG of a depth run (`motionflow.training.depth`): its L1 loss on inverse depth per step,
+    raw and smoothed, and the held-out AbsRel and delta1."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    run_directory = Path(run_directory)
+    rows = read_log_rows(run_directory / LOSSES_FILE)
+    if not rows:
+        raise ValueError(f"{run_directory}: {LOSSES_FILE} is missing or has no steps")
+    validation = read_log_rows(run_directory / VALIDATION_FILE)
+    figure, (loss_axis, error_axis) = pyplot.subplots(2, 1, figsize=(8, 7), dpi=110, sharex=True)
+    steps = np.array([int(row["step"]) for row in rows])
+    losses = np.array([float(row["loss"]) for row in rows])
+    loss_axis.plot(steps, losses, alpha=0.25, linewidth=0.8)
+    window = min(SMOOTHING_WINDOW, len(losses))
+    loss_axis.plot(steps[window - 1 :], np.convolve(losses, np.ones(window) / window, mode="valid"))
+    loss_axis.set_ylabel("L1 loss on inverse depth (1/m)")
+    loss_axis.set_title(f"depth network ({SMOOTHING_WINDOW}-step moving average)")
+    held_out_steps = [int(row["step"]) for row in validation]
+    for column, marker in (("abs_rel", "o-"), ("delta1", "s-")):
+        error_axis.plot(held_out_steps, [float(row[column]) for row in validation], marker, label=column)
+    error_axis.set_ylabel("held-out scenes")
+    error_axis.set_xlabel("optimizer step")
+    for axis in (loss_axis, error_axis):
+        axis.grid(alpha=0.3)
+    error_axis.legend(fontsize=8)
+    figure.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
+    pyplot.close(figure)
+    return path

@@ -8,9 +8,11 @@ from scipy.ndimage import binary_erosion
 
 from baselines import METHODS
 from baselines.warp import warp_reference
+from motionflow.camera.depth_warp import forward_warp
 from motionflow.camera.homography import rotation_homographies
 from motionflow.data.synthetic import render_synthetic_clip
 from motionflow.errors import MissingWeightsError
+from motionflow.models.depth import DepthNet
 
 FRAMES = 6
 
@@ -72,3 +74,42 @@ def test_autoencoder_reconstructs_the_ground_truth_through_the_bundled_codec(tmp
     with pytest.raises(MissingWeightsError):
         METHODS.get("autoencoder")(checkpoint_dir=tmp_path).check_available()
     assert METHODS.get("autoencoder")().fingerprint() == method.fingerprint()
+
+
+@pytest.fixture(scope="module")
+def sideways_clip():
+    """A camera moving sideways through a textured room: translation, so parallax."""
+    return render_synthetic_clip(
+        scene="indoor", path="sideways", num_frames=FRAMES, image_size=(72, 96), seed=3
+    )
+
+
+def test_the_true_depth_warp_shows_the_parallax_the_rotation_warp_misses(sideways_clip) -> None:
+    """Forward-warped through the rendered depth, the reference reproduces the rendered later frames
+    where it sees them; the rotation-only warp and the still frame do not."""
+    frames, trajectory = sideways_clip.frames, sideways_clip.trajectory
+    depth_warped, covered = forward_warp(frames[0], sideways_clip.depth[0], trajectory)
+    rotation_warped = METHODS.get("warp")().generate(frames[0], trajectory, FRAMES)
+    for index in range(2, FRAMES):
+        compared = binary_erosion(covered[index], iterations=2)
+        assert compared.mean() > 0.3
+        errors = {
+            name: np.abs(video[index].astype(float) - frames[index])[compared].mean()
+            for name, video in (
+                ("depth", depth_warped),
+                ("rotation", rotation_warped),
+                ("still", frames[[0] * FRAMES]),
+            )
+        }
+        assert errors["depth"] < 0.3 * min(errors["rotation"], errors["still"]), (index, errors)
+
+
+def test_depth_warp_runs_the_depth_network_it_is_given(sideways_clip, tmp_path) -> None:
+    frames, trajectory = sideways_clip.frames, sideways_clip.trajectory
+    with pytest.raises(MissingWeightsError, match="depth network weights not found"):
+        METHODS.get("depth-warp")(depth_model_dir=str(tmp_path / "none")).check_available()
+    DepthNet(channels=(8, 16), groups=4, image_size=(32, 32)).save_pretrained(tmp_path / "depth")
+    method = METHODS.get("depth-warp")(depth_model_dir=str(tmp_path / "depth"))
+    video = method.generate(frames[0], trajectory, FRAMES)
+    assert video.shape == frames.shape and np.array_equal(video[0], frames[0])
+    assert method.fingerprint() != METHODS.get("depth-warp")().fingerprint()

@@ -7,6 +7,7 @@ import pytest
 import torch
 from diffusers import EulerDiscreteScheduler
 
+from motionflow.camera.depth_warp import forward_warp
 from motionflow.camera.poses import rotation_about_axis
 from motionflow.camera.trajectory import Trajectory
 from motionflow.errors import FrameCountError
@@ -15,6 +16,7 @@ from motionflow.pipeline import (
     MotionFlowPipeline,
     SamplingOptions,
     combine_guidance,
+    depth_warped_latents,
     guidance_variants,
     initial_latents,
     sampling_timesteps,
@@ -110,7 +112,7 @@ def test_strength_runs_the_last_steps_of_the_schedule(pipeline) -> None:
     [
         ({"strength": 0.0}, "strength must be in"),
         ({"strength": 1.5}, "strength must be in"),
-        ({"strength": 0.5, "initial_noise": "gaussian"}, "use reference or warped"),
+        ({"strength": 0.5, "initial_noise": "gaussian"}, "use reference, warped or depth-warped"),
         ({"initial_noise": "uniform"}, "reference, gaussian, warped"),
     ],
 )
@@ -184,6 +186,55 @@ def test_initial_noise_choice_reaches_the_video(pipeline, reference_image) -> No
     assert (
         np.abs(batch[1].astype(int) - pipeline(reference_image[::-1], trajectory, seed=6, steps=2)).max() <= 1
     )
+
+
+class ConstantDepth:
+    """A depth estimator that sees a fronto-parallel wall at `depth`."""
+
+    def __init__(self, depth: float):
+        self.depth = depth
+        self.images: list[np.ndarray] = []
+
+    def estimate_depth(self, image: np.ndarray) -> np.ndarray:
+        self.images.append(image)
+        return np.full(image.shape[:2], self.depth, dtype=np.float32)
+
+
+def test_depth_warped_start_is_the_encoded_forward_warp(pipeline, reference_image) -> None:
+    """ "depth-warped": each frame starts from the codec's latent of the reference forward-warped into
+    it through the estimated depth, seen at the generation size, noised to the first timestep."""
+    model, scheduler = pipeline.model, pipeline.scheduler
+    trajectory = orbit_trajectory(frames=3)
+    reference = torch.from_numpy(reference_image[:32, :32]).permute(2, 0, 1).float() / 127.5 - 1
+    depth = ConstantDepth(2.0)
+    latents = depth_warped_latents(model.codec, reference[None], [trajectory], depth)
+    assert depth.images[0].shape == (32, 32, 3)
+    frames, _ = forward_warp(
+        reference.permute(1, 2, 0).numpy(), np.full((32, 32), 2.0), trajectory.resized((32, 32))
+    )
+    expected = model.codec.encode(torch.from_numpy(frames).permute(0, 3, 1, 2)).transpose(0, 1)[None]
+    torch.testing.assert_close(latents, expected)
+
+    scheduler.set_timesteps(25)
+    noise = torch.randn(latents.shape, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(
+        initial_latents(noise, None, scheduler, "depth-warped", frame_latents=latents),
+        scheduler.add_noise(latents, noise, scheduler.timesteps[:1]),
+    )
+    with pytest.raises(ValueError, match="needs frame latents"):
+        initial_latents(noise, None, scheduler, "depth-warped")
+    with pytest.raises(ValueError, match="needs a depth estimator"):
+        depth_warped_latents(model.codec, reference[None], [trajectory], None)
+
+
+def test_the_depth_warped_start_reaches_the_video(pipeline, reference_image) -> None:
+    trajectory = orbit_trajectory(frames=3)
+    with pytest.raises(ValueError, match="needs a depth estimator"):
+        pipeline(reference_image, trajectory, seed=5, steps=2, initial_noise="depth-warped")
+    with_depth = MotionFlowPipeline(pipeline.model, pipeline.scheduler, depth_estimator=ConstantDepth(3.0))
+    from_depth = with_depth(reference_image, trajectory, seed=5, steps=2, initial_noise="depth-warped")
+    assert from_depth.shape == (3, 32, 32, 3)
+    assert not np.array_equal(from_depth, pipeline(reference_image, trajectory, seed=5, steps=2))
 
 
 def test_world_frame_and_intrinsics_scale_do_not_matter() -> None:
