@@ -1,4 +1,5 @@
-"""Camera benchmark: Plücker embedding time at image and latent resolution, RealEstate10K parse time.
+"""Camera benchmark: Plücker embedding time at image and latent resolution, RealEstate10K parse time,
+the bundled depth network's estimate and the forward warp of a reference through it.
 
 Run as `python -m bench.benchmarks.camera`. Times are medians over repeated runs on the CPU with the
 current torch thread count (set it with OMP_NUM_THREADS or torch.set_num_threads)."""
@@ -10,12 +11,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import motionflow
+from motionflow.camera.depth_warp import forward_warp
 from motionflow.camera.plucker import plucker_embedding
 from motionflow.camera.presets import make_preset
 from motionflow.camera.re10k_format import read_re10k
+from motionflow.checkpoints.depth import load_depth_net
 
 RE10K_DIR = Path(motionflow.__file__).parent / "data" / "assets" / "re10k"
 IMAGE_SIZE = (256, 384)
@@ -59,6 +63,19 @@ def main() -> None:
     )
     print(
         f"RealEstate10K parse: {per_file * 1e3:.2f} ms per file ({len(files)} files of 16 frames, median of 21)"
+    )
+
+    image = np.random.default_rng(0).integers(0, 256, (*IMAGE_SIZE, 3), dtype=np.uint8)
+    depth_net = load_depth_net()
+    estimate = median_seconds(lambda: depth_net.estimate_depth(image), repeats=9)
+    print(
+        f"depth estimate of one {IMAGE_SIZE[0]} x {IMAGE_SIZE[1]} image: {estimate * 1e3:.1f} ms (median of 9)"
+    )
+    depth = depth_net.estimate_depth(image)
+    warp = median_seconds(lambda: forward_warp(image, depth, trajectory), repeats=5)
+    print(
+        f"forward warp into {NUM_FRAMES} frames of {IMAGE_SIZE[0]} x {IMAGE_SIZE[1]}: {warp * 1e3:.0f} ms "
+        "(median of 5)"
     )
 
 

@@ -65,8 +65,9 @@ SUITES: Registry[Suite] = Registry("suite")
 
 REFERENCE_ROWS = ("oracle", "static", "warp")
 """Rows that need no weights: the pose estimator's floor, no motion, the rotation-only warp."""
-BUNDLED_REFERENCE_ROWS = ("oracle", "autoencoder", "static", "warp")
-"""With the bundled checkpoints: also the ground truth through their latent codec, their ceiling."""
+BUNDLED_REFERENCE_ROWS = ("oracle", "autoencoder", "static", "warp", "depth-warp")
+"""With the bundled checkpoints: also the ground truth through their latent codec, their ceiling, and
+the reference forward-warped through the bundled depth network's estimate, a geometric warp with parallax."""
 BUNDLED_METHODS = (
     "motionflow",
     "motionflow-no-refnet",

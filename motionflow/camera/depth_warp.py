@@ -50,8 +50,8 @@ def forward_warp(
         (np.arange(width)[:, None] + offsets[None]).ravel(),
         indexing="ij",
     )
-    source_rows = np.minimum((v).astype(np.int64), height - 1).ravel()
-    source_columns = np.minimum((u).astype(np.int64), width - 1).ravel()
+    source_rows = np.minimum(v.astype(np.int64), height - 1).ravel()
+    source_columns = np.minimum(u.astype(np.int64), width - 1).ravel()
     pixels = np.stack([u.ravel(), v.ravel(), np.ones(u.size)])  # [3, N]
     rays = np.linalg.inv(relative.intrinsics[0]) @ pixels
     z = depth[source_rows, source_columns]

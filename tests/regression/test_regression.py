@@ -110,5 +110,5 @@ def test_update_needs_a_reason_and_records_it(tmp_path, monkeypatch):
 
 def test_stored_smoke_numbers_exist_and_cover_every_reference_row():
     stored = regression.read_stored("smoke")
-    assert {"oracle", "static", "warp"} <= set(stored["method"])
+    assert {"oracle", "static", "warp", "depth-warp"} <= set(stored["method"])
     assert {"RotErr", "TransErr", "psnr", "ssim"} <= set(stored["metric"])

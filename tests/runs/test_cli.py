@@ -84,7 +84,7 @@ def test_bad_invocations_exit_non_zero_with_a_message(tmp_path):
     )
     no_latent = ["run", "--strength", "0.5", "--initial-noise", "gaussian", "--out", str(tmp_path / "r")]
     gaussian = runner.invoke(app, no_latent)
-    assert gaussian.exit_code == 2 and "use reference or warped" in " ".join(gaussian.output.split())
+    assert gaussian.exit_code == 2 and "warped or depth-warped)" in " ".join(gaussian.output.split())
     bad_seed = runner.invoke(app, ["run", "--seed", "10000", "--out", str(tmp_path / "r")])
     assert bad_seed.exit_code == 2 and "leave the test range" in " ".join(bad_seed.output.split())
     assert not (tmp_path / "r").exists()

@@ -44,7 +44,7 @@ def test_the_bundled_methods_share_one_backbone_and_budget_and_record_how_they_w
         budgets.add(tuple((phase["name"], phase["steps"]) for phase in settings["phases"]))
     assert len(budgets) == 1, f"the bundled methods were trained at different budgets: {budgets}"
     total = sum(path.stat().st_size for path in CHECKPOINTS_ROOT.rglob("*") if path.is_file())
-    assert total < 75e6
+    assert total < 85e6  # the nine video models, their shared tensors and the 8 MB depth network
 
 
 def test_the_ray_bias_checkpoint_generates_at_the_benchmark_size_it_was_trained_on_last():
