@@ -63,11 +63,11 @@ class Suite:
 
 SUITES: Registry[Suite] = Registry("suite")
 
-REFERENCE_ROWS = ("oracle", "static", "warp")
-"""Rows that need no weights: the pose estimator's floor, no motion, the rotation-only warp."""
+REFERENCE_ROWS = ("oracle", "static", "warp", "depth-warp")
+"""Rows that need no downloaded weights: the pose estimator's floor, no motion, the rotation-only warp,
+the warp through the bundled depth network's estimate."""
 BUNDLED_REFERENCE_ROWS = ("oracle", "autoencoder", "static", "warp", "depth-warp")
-"""With the bundled checkpoints: also the ground truth through their latent codec, their ceiling, and
-the reference forward-warped through the bundled depth network's estimate, a geometric warp with parallax."""
+"""With the bundled checkpoints: also the ground truth through their latent codec, their ceiling."""
 BUNDLED_METHODS = (
     "motionflow",
     "motionflow-no-refnet",

@@ -107,3 +107,20 @@ def test_image_and_dataset_are_exclusive(tmp_path):
         app, ["generate", "--image", str(image), "--trajectory", str(path), "--dataset", "re10k"]
     )
     assert result.exit_code != 0
+
+
+def test_depth_warp_and_the_depth_warped_start_from_the_command_line(tmp_path):
+    """The depth-warp row and MotionFlow from a depth-warped start both run on the bundled depth
+    network; the depth-warped video of a moving camera is not the reference repeated."""
+    image, path, _ = _inputs(tmp_path, frames=4, size=(64, 64))
+    arguments = ["generate", "--image", str(image), "--trajectory", str(path)]
+    warp = runner.invoke(app, [*arguments, "--method", "depth-warp", "--out", str(tmp_path / "warp")])
+    assert warp.exit_code == 0, warp.output
+    warped = read_video(tmp_path / "warp" / "reference" / "video.mp4")
+    assert warped.shape == (4, 64, 64, 3)
+    assert np.abs(warped[3].astype(int) - warped[0]).mean() > 5
+    start = ["--initial-noise", "depth-warped", "--strength", "0.2", "--steps", "5"]
+    result = runner.invoke(app, [*arguments, *start, "--out", str(tmp_path / "model")])
+    assert result.exit_code == 0, result.output
+    listing = json.loads((tmp_path / "model" / "generations.json").read_text())
+    assert listing["sampling"]["initial_noise"] == "depth-warped" and listing["sampling"]["strength"] == 0.2
