@@ -21,19 +21,39 @@ def _mean_by_step(rows: list[dict[str, str]], column: str) -> tuple[np.ndarray, 
     return np.array(steps), np.array(means)
 
 
-def plot_training_curve(run_directory: str | Path, path: str | Path, title: str = "") -> Path:
-    """Writes a PNG of OUT/losses.csv (and OUT/validation.csv when there is one): the phases one after
-    another on a shared step axis."""
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (imported late: only plotting needs it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    run_directory = Path(run_directory)
+    return pyplot
+
+
+def _run_logs(run_directory: Path) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The rows of a run's losses.csv (ValueError when it has none) and of its validation.csv."""
     rows = read_log_rows(run_directory / LOSSES_FILE)
     if not rows:
         raise ValueError(f"{run_directory}: {LOSSES_FILE} is missing or has no steps")
-    validation = read_log_rows(run_directory / VALIDATION_FILE)
+    return rows, read_log_rows(run_directory / VALIDATION_FILE)
+
+
+def _save_figure(figure, path: str | Path) -> Path:
+    figure.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png")
+    _pyplot().close(figure)
+    return path
+
+
+def plot_training_curve(run_directory: str | Path, path: str | Path, title: str = "") -> Path:
+    """Writes a PNG of OUT/losses.csv (and OUT/validation.csv when there is one): the phases one after
+    another on a shared step axis."""
+    pyplot = _pyplot()
+    run_directory = Path(run_directory)
+    rows, validation = _run_logs(run_directory)
     phases = list(dict.fromkeys(row["phase"] for row in rows))
     panels = 2 if validation else 1
     figure, axes = pyplot.subplots(panels, 1, figsize=(8, 4 * panels), dpi=110, sharex=True, squeeze=False)
@@ -77,28 +97,14 @@ def plot_training_curve(run_directory: str | Path, path: str | Path, title: str 
     for axis in axes[:, 0]:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    figure.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    pyplot.close(figure)
-    return path
+    return _save_figure(figure, path)
 
 
 def plot_depth_curve(run_directory: str | Path, path: str | Path) -> Path:
     """Writes a PNG of a depth run (`motionflow.training.depth`): its L1 loss on inverse depth per step,
     raw and smoothed, and the held-out AbsRel and delta1."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    run_directory = Path(run_directory)
-    rows = read_log_rows(run_directory / LOSSES_FILE)
-    if not rows:
-        raise ValueError(f"{run_directory}: {LOSSES_FILE} is missing or has no steps")
-    validation = read_log_rows(run_directory / VALIDATION_FILE)
-    figure, (loss_axis, error_axis) = pyplot.subplots(2, 1, figsize=(8, 7), dpi=110, sharex=True)
+    rows, validation = _run_logs(Path(run_directory))
+    figure, (loss_axis, error_axis) = _pyplot().subplots(2, 1, figsize=(8, 7), dpi=110, sharex=True)
     steps = np.array([int(row["step"]) for row in rows])
     losses = np.array([float(row["loss"]) for row in rows])
     loss_axis.plot(steps, losses, alpha=0.25, linewidth=0.8)
@@ -114,9 +120,4 @@ def plot_depth_curve(run_directory: str | Path, path: str | Path) -> Path:
     for axis in (loss_axis, error_axis):
         axis.grid(alpha=0.3)
     error_axis.legend(fontsize=8)
-    figure.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png")
-    pyplot.close(figure)
-    return path
+    return _save_figure(figure, path)
