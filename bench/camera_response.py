@@ -159,6 +159,12 @@ def main() -> None:
         default=None,
         help="what the learned methods' sampling starts from (default: theirs)",
     )
+    parser.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="share of the learned methods' sampling steps that run (default: all)",
+    )
     parser.add_argument("--csv", type=Path, default=None)
     parser.add_argument(
         "--strips", type=Path, default=None, help="folder for a frame strip per method (its first 2 pairs)"
@@ -169,6 +175,7 @@ def main() -> None:
         "guidance_scale": args.guidance_scale,
         "camera_guidance_scale": args.camera_guidance_scale,
         "initial_noise": args.initial_noise,
+        "strength": args.strength,
     }
     methods = args.method or [(name, None) for name in (*BUNDLED_METHODS, *BUNDLED_REFERENCE_ROWS)]
     pairs = mirrored_pairs(args.scenes, (args.image_size, args.image_size), args.frames)
