@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from motionflow.checkpoints import CHECKPOINTS_ROOT, bundled_checkpoints, checkpoint_path
+from motionflow.checkpoints.depth import DEPTH_CHECKPOINT, depth_checkpoint_path, depth_weights_hash
 from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.training.config import trained_method
 from motionflow.weights import (
@@ -75,6 +76,11 @@ def bundled_checkpoints_table() -> Table:
         folder = checkpoint_path(name)
         size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
         table.add_row(name, trained_method(folder), f"{size / 1e6:.1f}", checkpoint_weights_hash(folder))
+    depth_folder = depth_checkpoint_path()
+    size = sum(path.stat().st_size for path in depth_folder.rglob("*") if path.is_file())
+    table.add_row(
+        DEPTH_CHECKPOINT, "depth network (depth-warp)", f"{size / 1e6:.1f}", depth_weights_hash(depth_folder)
+    )
     return table
 
 

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import motionflow.weights
 from bench.cli import app
 from bench.metrics.weight_specs import ALEXNET_LPIPS, INCEPTION_FID
+from motionflow.checkpoints.depth import depth_weights_hash
 from motionflow.weights import WeightSpec
 
 runner = CliRunner()
@@ -35,6 +36,8 @@ def test_list_shows_every_metric_file_with_source_and_presence(isolated_weights_
     assert "cameractrl/CameraCtrl.ckpt" in lines["cameractrl-official"]
     assert lines["motionflow-small"].split("│")[2].strip() == "motionflow"
     assert lines["cameractrl-ic-small"].split("│")[2].strip() == "cameractrl+ic"
+    assert lines["depth-small"].split("│")[2].strip() == "depth network (depth-warp)"
+    assert lines["depth-small"].split("│")[4].strip() == depth_weights_hash()
 
 
 def test_where_names_the_root_its_origin_and_each_expected_path(isolated_weights_root, tmp_path):
