@@ -211,8 +211,8 @@ def depth_warped_latents(
     size = tuple(references.shape[-2:])
     latents = []
     for reference, trajectory in zip(references, trajectories, strict=True):
+        depth = depth_estimator.estimate_depth(video_to_uint8(reference))
         image = reference.float().permute(1, 2, 0).cpu().numpy()
-        depth = depth_estimator.estimate_depth(((image + 1) * 127.5).round().clip(0, 255).astype(np.uint8))
         frames, _ = forward_warp(image, depth, trajectory.resized(size))
         encoded = codec.encode(torch.from_numpy(frames).permute(0, 3, 1, 2).to(reference))
         latents.append(encoded.transpose(0, 1))

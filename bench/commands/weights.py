@@ -74,14 +74,20 @@ def bundled_checkpoints_table() -> Table:
         table.add_column(column, overflow="fold")
     for name in bundled_checkpoints():
         folder = checkpoint_path(name)
-        size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
-        table.add_row(name, trained_method(folder), f"{size / 1e6:.1f}", checkpoint_weights_hash(folder))
+        table.add_row(name, trained_method(folder), _megabytes(folder), checkpoint_weights_hash(folder))
     depth_folder = depth_checkpoint_path()
-    size = sum(path.stat().st_size for path in depth_folder.rglob("*") if path.is_file())
     table.add_row(
-        DEPTH_CHECKPOINT, "depth network (depth-warp)", f"{size / 1e6:.1f}", depth_weights_hash(depth_folder)
+        DEPTH_CHECKPOINT,
+        "depth network (depth-warp)",
+        _megabytes(depth_folder),
+        depth_weights_hash(depth_folder),
     )
     return table
+
+
+def _megabytes(folder: Path) -> str:
+    """The size of every file under `folder`, in MB with one decimal."""
+    return f"{sum(path.stat().st_size for path in folder.rglob('*') if path.is_file()) / 1e6:.1f}"
 
 
 @app.command("verify")

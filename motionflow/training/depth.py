@@ -10,9 +10,8 @@ losses.csv, validation.csv, summary.json and training_curve.png (`plot_depth_cur
 from __future__ import annotations
 
 import csv
-import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +20,9 @@ from rich.progress import Progress
 
 from motionflow.data.synthetic import render_views, synthetic_setup
 from motionflow.data.synthetic.paths import PATHS
-from motionflow.models.depth import DepthNet
+from motionflow.models.depth import SKY_INVERSE_DEPTH, DepthNet
 from motionflow.training.config import HELD_OUT_SEED_OFFSET
+from motionflow.training.data import frames_to_model_range
 from motionflow.training.plots import plot_depth_curve
 from motionflow.training.trainer import LOSSES_FILE, SUMMARY_FILE, VALIDATION_FILE, cpu_model_name
 from motionflow.utils.io import atomic_write_json
@@ -68,7 +68,6 @@ class DepthViews:
 
     images: np.ndarray
     inverse_depth: np.ndarray
-    names: list[str] = field(default_factory=list)
 
 
 def render_depth_views(
@@ -76,7 +75,7 @@ def render_depth_views(
 ) -> DepthViews:
     """`views_per_scene` views along the camera path of each scene seed, families and paths taken in turn."""
     paths = sorted(PATHS.names())
-    images, inverse, names = [], [], []
+    images, inverse = [], []
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("rendering depth views", total=scenes)
         for index in range(scenes):
@@ -89,13 +88,12 @@ def render_depth_views(
             inverse.append(
                 np.where(np.isfinite(rendering.depth), 1.0 / rendering.depth, 0.0).astype(np.float32)
             )
-            names.extend(f"{family}-{path}-{seed}/{view}" for view in range(views_per_scene))
             bar.advance(task)
-    return DepthViews(np.concatenate(images), np.concatenate(inverse), names)
+    return DepthViews(np.concatenate(images), np.concatenate(inverse))
 
 
 def _to_model_input(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+    return frames_to_model_range(torch.from_numpy(images).permute(0, 3, 1, 2))
 
 
 def depth_errors(model: DepthNet, views: DepthViews, batch_size: int = 32) -> dict[str, float]:
@@ -114,7 +112,7 @@ def depth_errors(model: DepthNet, views: DepthViews, batch_size: int = 32) -> di
             ratio = np.maximum(predicted_depth / true_depth, true_depth / predicted_depth)
             within += float(np.sum(ratio < DELTA_THRESHOLD))
             count += int(surface.sum())
-            sky_correct += float(np.sum((predicted < 1e-3) == ~surface))
+            sky_correct += float(np.sum((predicted < SKY_INVERSE_DEPTH) == ~surface))
     model.train()
     return {
         "abs_rel": absolute_relative / max(count, 1),
@@ -168,7 +166,8 @@ def train_depth_net(settings: DepthTrainingSettings, out: str | Path, progress: 
                 ["depth", step, f"{loss.item():.6f}", learning_rate, f"{time.perf_counter() - started:.1f}"]
             )
             if step % settings.validate_every == 0 or step == settings.steps:
-                validation.writerow({"step": step, **depth_errors(model, held_out)})
+                errors = depth_errors(model, held_out)
+                validation.writerow({"step": step, **errors})
                 validation_file.flush()
                 losses_file.flush()
             bar.update(task, advance=1, description=f"training depth (loss {loss.item():.4f})")
@@ -176,11 +175,10 @@ def train_depth_net(settings: DepthTrainingSettings, out: str | Path, progress: 
     model.eval()
     model.save_pretrained(out / MODEL_FOLDER)
     plot_depth_curve(out, out / CURVE_FILE)
-    errors = depth_errors(model, held_out)
     atomic_write_json(
         out / SUMMARY_FILE,
         {
-            "settings": json.loads(json.dumps(asdict(settings))),
+            "settings": asdict(settings),
             "seconds": round(seconds, 1),
             "held_out": {key: round(value, 4) for key, value in errors.items()},
             "hardware": {

@@ -48,6 +48,16 @@ def _save_figure(figure, path: str | Path) -> Path:
     return path
 
 
+def _plot_raw_and_smoothed(axis, steps: np.ndarray, losses: np.ndarray, label: str | None = None) -> str:
+    """The losses per step, faint, and their `SMOOTHING_WINDOW`-step moving average in the same colour
+    (returned), labelled `label`."""
+    color = axis.plot(steps, losses, alpha=0.25, linewidth=0.8)[0].get_color()
+    window = min(SMOOTHING_WINDOW, len(losses))
+    smoothed = np.convolve(losses, np.ones(window) / window, mode="valid")
+    axis.plot(steps[window - 1 :], smoothed, color=color, label=label)
+    return color
+
+
 def plot_training_curve(run_directory: str | Path, path: str | Path, title: str = "") -> Path:
     """Writes a PNG of OUT/losses.csv (and OUT/validation.csv when there is one): the phases one after
     another on a shared step axis."""
@@ -62,11 +72,7 @@ def plot_training_curve(run_directory: str | Path, path: str | Path, title: str 
     for phase in phases:
         losses = np.array([float(row["loss"]) for row in rows if row["phase"] == phase])
         steps = offset + np.arange(1, len(losses) + 1)
-        line = loss_axis.plot(steps, losses, alpha=0.25, linewidth=0.8)[0]
-        window = min(SMOOTHING_WINDOW, len(losses))
-        smoothed = np.convolve(losses, np.ones(window) / window, mode="valid")
-        color = line.get_color()
-        loss_axis.plot(steps[window - 1 :], smoothed, color=color, label=f"{phase} ({len(losses)} steps)")
+        color = _plot_raw_and_smoothed(loss_axis, steps, losses, f"{phase} ({len(losses)} steps)")
         phase_rows = [row for row in validation if row["phase"] == phase]
         if phase_rows:
             held_out_steps, held_out = _mean_by_step(
@@ -107,9 +113,7 @@ def plot_depth_curve(run_directory: str | Path, path: str | Path) -> Path:
     figure, (loss_axis, error_axis) = _pyplot().subplots(2, 1, figsize=(8, 7), dpi=110, sharex=True)
     steps = np.array([int(row["step"]) for row in rows])
     losses = np.array([float(row["loss"]) for row in rows])
-    loss_axis.plot(steps, losses, alpha=0.25, linewidth=0.8)
-    window = min(SMOOTHING_WINDOW, len(losses))
-    loss_axis.plot(steps[window - 1 :], np.convolve(losses, np.ones(window) / window, mode="valid"))
+    _plot_raw_and_smoothed(loss_axis, steps, losses)
     loss_axis.set_ylabel("L1 loss on inverse depth (1/m)")
     loss_axis.set_title(f"depth network ({SMOOTHING_WINDOW}-step moving average)")
     held_out_steps = [int(row["step"]) for row in validation]
