@@ -17,6 +17,7 @@ from baselines.resize import fit_reference
 from motionflow.camera.trajectory import Trajectory
 from motionflow.checkpoints import DEFAULT_CHECKPOINT, checkpoint_path
 from motionflow.checkpoints.depth import sampling_depth_hash, sampling_depth_net
+from motionflow.models.config import MotionFlowConfig
 from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import (
     DEFAULT_GUIDANCE,
@@ -88,15 +89,21 @@ class MotionFlowMethod(CheckpointFolder, Method):
         self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
         self._pipeline: MotionFlowPipeline | None = None
 
+    def model_takes_frame_latents(self) -> bool:
+        """Whether the checkpoint is conditioned on depth-warped frames (read from its config)."""
+        return MotionFlowConfig.load(self.folder()).depth_warped_condition
+
     def fingerprint(self) -> str:
-        return content_hash(
-            self.name, self.weights_hash(), *astuple(self.sampling), sampling_depth_hash(self.sampling)
-        )
+        weights_hash = self.weights_hash()  # MissingWeightsError before the config is read
+        depth_hash = sampling_depth_hash(self.sampling, self.model_takes_frame_latents())
+        return content_hash(self.name, weights_hash, *astuple(self.sampling), depth_hash)
 
     def pipeline(self) -> MotionFlowPipeline:
         if self._pipeline is None:
             self._pipeline = MotionFlowPipeline.from_pretrained(self.folder(), device=self.device)
-            self._pipeline.depth_estimator = sampling_depth_net(self.sampling, self.device)
+            self._pipeline.depth_estimator = sampling_depth_net(
+                self.sampling, self.device, self._pipeline.model.takes_frame_latents
+            )
         return self._pipeline
 
     def _generate(

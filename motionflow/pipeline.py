@@ -189,7 +189,8 @@ def initial_latents(
 
 
 class DepthEstimator(Protocol):
-    """Monocular depth of a reference image, for the "depth-warped" initial noise."""
+    """Monocular depth of a reference image, for the "depth-warped" initial noise and the models
+    conditioned on depth-warped frames."""
 
     def estimate_depth(self, image: np.ndarray) -> np.ndarray:
         """z-depth float [H, W] of uint8 [H, W, 3] (np.inf where no surface is seen, e.g. the sky)."""
@@ -205,9 +206,9 @@ def depth_warped_latents(
     forward-warped into each frame of their trajectories through the depth `depth_estimator` sees
     (`motionflow.camera.depth_warp`; what no reference pixel lands on takes the nearest one's colour)."""
     if depth_estimator is None:
-        raise ValueError("the depth-warped initial noise needs a depth estimator (none was given)")
+        raise ValueError("depth-warped frames need a depth estimator (none was given)")
     if len(trajectories) != len(references):
-        raise ValueError("the depth-warped initial noise needs one trajectory per video")
+        raise ValueError("depth-warped frames need one trajectory per video")
     size = tuple(references.shape[-2:])
     latents = []
     for reference, trajectory in zip(references, trajectories, strict=True):
@@ -274,7 +275,7 @@ class MotionFlowPipeline:
             self.model.to(device=device, dtype=dtype)
         self.scheduler = scheduler if scheduler is not None else DDIMScheduler(**noise_schedule_config())
         self.depth_estimator = depth_estimator
-        """Needed by the "depth-warped" initial noise only."""
+        """Needed by the "depth-warped" initial noise and by a model that `takes_frame_latents`."""
 
     @classmethod
     def from_pretrained(
@@ -332,11 +333,20 @@ class MotionFlowPipeline:
         references = torch.stack([image_to_tensor(image, size) for image in images])
         pluckers = torch.stack([trajectory_plucker(item, size) for item in trajectories])
         batch = len(images)
+        frame_latents = None
+        if initial_noise == "depth-warped" or self.model.takes_frame_latents:
+            frame_latents = depth_warped_latents(
+                self.model.codec,
+                references.to(device=device, dtype=self.model.dtype),
+                trajectories,
+                self.depth_estimator,
+            )
         conditions = self.model.encode_conditions(
             references.repeat(len(variants), 1, 1, 1),
             pluckers.repeat(len(variants), 1, 1, 1, 1),
             drop_image=torch.tensor([v.drop_image for v in variants]).repeat_interleave(batch),
             drop_camera=torch.tensor([v.drop_camera for v in variants]).repeat_interleave(batch),
+            frame_latents=None if frame_latents is None else frame_latents.repeat(len(variants), 1, 1, 1, 1),
         )
 
         generators = [torch.Generator("cpu").manual_seed(int(value)) for value in seeds]
@@ -344,14 +354,6 @@ class MotionFlowPipeline:
         latent_shape = (self.model.latent_channels, frames, size[0] // factor, size[1] // factor)
         noise = torch.stack([torch.randn(latent_shape, generator=generator) for generator in generators])
         timesteps = sampling_timesteps(self.scheduler, steps, strength, device)
-        frame_latents = None
-        if initial_noise == "depth-warped":
-            frame_latents = depth_warped_latents(
-                self.model.codec,
-                references.to(device=device, dtype=self.model.dtype),
-                trajectories,
-                self.depth_estimator,
-            )
         latents = initial_latents(
             noise.to(device=device, dtype=self.model.dtype),
             conditions.reference_latents[-batch:],  # the last guidance variant keeps the image

@@ -36,12 +36,20 @@ def depth_weights_hash(folder: str | Path | None = None) -> str:
     return sha256_file(depth_checkpoint_path(folder) / SAFETENSORS_WEIGHTS_NAME)
 
 
-def sampling_depth_hash(sampling: SamplingOptions) -> str:
-    """What a method's videos depend on through the depth network: its weights' hash when the sampler
-    starts from depth-warped frames, else nothing."""
-    return depth_weights_hash() if sampling.initial_noise == "depth-warped" else ""
+def needs_depth(sampling: SamplingOptions, model_takes_frame_latents: bool = False) -> bool:
+    """Whether a method's videos need the depth network: the sampler starts from depth-warped frames, or
+    the model is conditioned on them (`MotionFlowConfig.depth_warped_condition`)."""
+    return sampling.initial_noise == "depth-warped" or model_takes_frame_latents
 
 
-def sampling_depth_net(sampling: SamplingOptions, device: str = "cpu") -> DepthNet | None:
-    """The bundled depth network when the sampler needs one, else None."""
-    return load_depth_net(device=device) if sampling.initial_noise == "depth-warped" else None
+def sampling_depth_hash(sampling: SamplingOptions, model_takes_frame_latents: bool = False) -> str:
+    """What a method's videos depend on through the depth network: its weights' hash where they need
+    it (`needs_depth`), else nothing."""
+    return depth_weights_hash() if needs_depth(sampling, model_takes_frame_latents) else ""
+
+
+def sampling_depth_net(
+    sampling: SamplingOptions, device: str = "cpu", model_takes_frame_latents: bool = False
+) -> DepthNet | None:
+    """The bundled depth network where a method's videos need it (`needs_depth`), else None."""
+    return load_depth_net(device=device) if needs_depth(sampling, model_takes_frame_latents) else None

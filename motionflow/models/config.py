@@ -72,7 +72,14 @@ class MotionFlowConfig:
     its Plücker rays (`motionflow.camera.homography.warp_by_ray_directions`), instead of the same latent
     for every frame: the pixel-aligned condition then already shows where the reference's content lies
     in each frame under rotation. No weights change; a camera-free sample (the dropped condition) sees
-    the reference unwarped. Not in the paper."""
+    the reference unwarped. Not in the paper.
+
+    `depth_warped_condition` (with `image_latent_condition`; instead of `reference_latent_warp`): each
+    frame's concatenated reference latent is the latent of the reference forward-warped into that frame's
+    camera through a monocular depth estimate (`motionflow.pipeline.depth_warped_latents`), which the
+    caller computes and passes as `frame_latents`: the condition then shows translation's parallax too,
+    not only rotation's. A sample whose camera or image is dropped sees the reference unwarped. Not in
+    the paper (point-cloud renders as a condition, as in ViewCrafter)."""
 
     unet: dict[str, Any]
     motion_adapter: dict[str, Any]
@@ -92,6 +99,7 @@ class MotionFlowConfig:
     image_latent_condition: bool = False
     reference_ray_bias: bool = False
     reference_latent_warp: bool = False
+    depth_warped_condition: bool = False
     image_encoder_mean: tuple[float, float, float] = CLIP_MEAN
     image_encoder_std: tuple[float, float, float] = CLIP_STD
     semantic_encoder_mean: tuple[float, float, float] = IMAGENET_MEAN
@@ -126,6 +134,12 @@ class MotionFlowConfig:
             raise ValueError(
                 "reference_latent_warp warps the concatenated reference latent: it needs image_latent_condition"
             )
+        if self.depth_warped_condition and not self.image_latent_condition:
+            raise ValueError(
+                "depth_warped_condition replaces the concatenated reference latent: it needs image_latent_condition"
+            )
+        if self.depth_warped_condition and self.reference_latent_warp:
+            raise ValueError("depth_warped_condition and reference_latent_warp are exclusive: each frame has one")
         if len(self.motion_adapter.get("block_out_channels", [])) != len(self.unet["block_out_channels"]):
             raise ValueError("motion_adapter.block_out_channels must have one entry per UNet block")
         self.unet["in_channels"] = self._unet_in_channels()

@@ -270,8 +270,11 @@ class MotionFlowModel(VideoDenoiser):
         plucker: torch.Tensor,
         drop_image: torch.Tensor | None = None,
         drop_camera: torch.Tensor | None = None,
+        frame_latents: torch.Tensor | None = None,
     ) -> MotionFlowConditions:
-        """reference_image [B, 3, H, W] in [-1, 1], plucker [B, F, 6, H, W] (relative to frame 0).
+        """reference_image [B, 3, H, W] in [-1, 1], plucker [B, F, 6, H, W] (relative to frame 0);
+        `frame_latents` [B, C, F, h, w]: the depth-warped reference latents `config.depth_warped_condition`
+        needs (`motionflow.pipeline.depth_warped_latents`), else unused.
 
         Classifier-free guidance: `drop_image` / `drop_camera` ([B] bool) replace a sample's reference
         image by zeros (mid-grey: CLIP, DINO and the reference latent all see the null image) and its
@@ -305,6 +308,10 @@ class MotionFlowModel(VideoDenoiser):
         frame_reference_latents = None
         if self.config.reference_latent_warp:
             frame_reference_latents = warp_by_ray_directions(reference_latents, plucker)
+        if self.config.depth_warped_condition:
+            frame_reference_latents = self._depth_warped_condition(
+                reference_latents, frame_latents, plucker.shape[1], drop_image, drop_camera
+            )
         return MotionFlowConditions(
             image_tokens=image_tokens,
             reference_latents=reference_latents,
@@ -316,6 +323,32 @@ class MotionFlowModel(VideoDenoiser):
             frame_reference_latents=frame_reference_latents,
         )
 
+    def _depth_warped_condition(
+        self,
+        reference_latents: torch.Tensor,
+        frame_latents: torch.Tensor | None,
+        num_frames: int,
+        drop_image: torch.Tensor | None,
+        drop_camera: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """Each frame's concatenated latent under `config.depth_warped_condition`: `frame_latents`, or
+        the (possibly null) reference latent where the sample's camera or image is dropped."""
+        expected = (*reference_latents.shape[:2], num_frames, *reference_latents.shape[2:])
+        if frame_latents is None:
+            raise ValueError("this model is conditioned on depth-warped frames: it needs frame_latents")
+        if tuple(frame_latents.shape) != expected:
+            raise ValueError(f"frame_latents must be {expected}, got {tuple(frame_latents.shape)}")
+        unwarped = reference_latents[:, :, None].expand(expected)
+        dropped = torch.zeros(expected[0], dtype=torch.bool, device=reference_latents.device)
+        for drop in (drop_image, drop_camera):
+            if drop is not None:
+                dropped = dropped | torch.as_tensor(drop, dtype=torch.bool, device=dropped.device)
+        return torch.where(dropped.reshape(-1, 1, 1, 1, 1), unwarped, frame_latents.to(unwarped))
+
+    @property
+    def takes_frame_latents(self) -> bool:
+        return self.config.depth_warped_condition
+
     def forward(
         self,
         noisy_latents: torch.Tensor,
@@ -326,15 +359,16 @@ class MotionFlowModel(VideoDenoiser):
         conditions: MotionFlowConditions | None = None,
         drop_image: torch.Tensor | None = None,
         drop_camera: torch.Tensor | None = None,
+        frame_latents: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Noise prediction [B, C, F, h, w] for noisy_latents [B, C, F, h, w] at `timesteps` ([B] or scalar).
 
-        Give either reference_image + plucker (see `encode_conditions`, with the optional CFG drops) or
-        precomputed `conditions`."""
+        Give either reference_image + plucker (see `encode_conditions`, with the optional CFG drops and
+        frame latents) or precomputed `conditions`."""
         if conditions is None:
             if reference_image is None or plucker is None:
                 raise ValueError("forward needs reference_image and plucker, or conditions")
-            conditions = self.encode_conditions(reference_image, plucker, drop_image, drop_camera)
+            conditions = self.encode_conditions(reference_image, plucker, drop_image, drop_camera, frame_latents)
         batch, _, num_frames, height, width = noisy_latents.shape
         if num_frames != conditions.num_frames:
             raise FrameCountError(f"latents have {num_frames} frames, the cameras {conditions.num_frames}")

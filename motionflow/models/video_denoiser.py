@@ -142,11 +142,14 @@ def check_training_stage(stage: int) -> None:
 
 class AnimateDiffBackbone(nn.Module):
     """The frozen latent codec and CLIP image encoder and the video UNet (UNetMotionModel) that every
-    noise predictor here is built on: the pretraining backbone and the VideoDenoiser subclasses."""
+    noise predictor here is built on: the pretraining backbone and the VideoDenoiser subclasses.
+    `takes_frame_latents`: whether `forward` needs the depth-warped reference latents of every frame
+    (`frame_latents`, `motionflow.pipeline.depth_warped_latents`) besides the reference and cameras."""
 
     codec: LatentCodec
     image_encoder: ClipImageTokens
     video_unet: UNetMotionModel
+    takes_frame_latents: bool = False
 
     def _assemble_backbone(self, backbone: MotionFlowConfig, components: MotionFlowComponents) -> None:
         """The frozen latent codec and CLIP image encoder, and the UNetMotionModel of `components`

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import default_collate
 
+from motionflow.pipeline import DepthEstimator, depth_warped_latents
 from motionflow.training.config import DIAGNOSTIC_TIMESTEPS, HELD_OUT_SEED_OFFSET, DataSettings
 from motionflow.training.data import (
     ClipItems,
@@ -23,6 +24,7 @@ from motionflow.training.data import (
     SyntheticClipItems,
     UnusableClip,
     batch_inputs,
+    batch_trajectories,
 )
 from motionflow.training.losses import training_scheduler
 
@@ -102,9 +104,12 @@ def measure_condition_use(
     batch: dict,
     timesteps: tuple[int, ...] = DIAGNOSTIC_TIMESTEPS,
     seed: int = 0,
+    depth_estimator: DepthEstimator | None = None,
 ) -> list[ConditionUse]:
     """`model`: a trainee (`motionflow.training.models`); `batch` of 2 clips or more. Rows for the
-    reference image, and for the cameras when the model takes a camera input."""
+    reference image, and for the cameras when the model takes a camera input. A model that
+    `takes_frame_latents` sees each reference warped into each camera through `depth_estimator`'s depth
+    (another clip's image or cameras: the warp of that pair)."""
     if len(batch["frames"]) < 2:
         raise ValueError("the batch needs two clips or more (one's conditions are tried on the other)")
     model = model.eval()
@@ -117,16 +122,36 @@ def measure_condition_use(
     size = len(frames)
     keep = torch.zeros(size, dtype=torch.bool, device=device)
     conditions = ("image", "camera") if cameras is not None else ("image",)
+    trajectories = batch_trajectories(batch) if model.takes_frame_latents else []
+
+    def frame_inputs(reference: torch.Tensor, camera_shift: int) -> dict[str, torch.Tensor]:
+        """The `frame_latents` keyword of a model conditioned on depth-warped frames: each reference
+        warped by the cameras of the clip `camera_shift` places before it."""
+        if not trajectories:
+            return {}
+        shifted = trajectories[-camera_shift:] + trajectories[:-camera_shift] if camera_shift else trajectories
+        return {"frame_latents": depth_warped_latents(model.codec, reference, shifted, depth_estimator)}
+
     rows = []
     for timestep in timesteps:
         noise = torch.randn(latents.shape, generator=generator).to(device)
         steps = torch.full((size,), timestep, device=device)
         noisy = scheduler.add_noise(latents, noise, steps)
-        own = model(noisy, steps, references, cameras, drop_image=keep, drop_camera=keep).float()
+        own = model(
+            noisy, steps, references, cameras, drop_image=keep, drop_camera=keep, **frame_inputs(references, 0)
+        ).float()
         for condition in conditions:
             other, dropped = (
-                model(noisy, steps, reference, camera, drop_image=drop_image, drop_camera=drop_camera).float()
-                for reference, camera, drop_image, drop_camera in _changed_inputs(
+                model(
+                    noisy,
+                    steps,
+                    reference,
+                    camera,
+                    drop_image=drop_image,
+                    drop_camera=drop_camera,
+                    **frame_inputs(reference, camera_shift),
+                ).float()
+                for reference, camera, drop_image, drop_camera, camera_shift in _changed_inputs(
                     condition, references, cameras, keep
                 )
             )
@@ -146,8 +171,8 @@ def measure_condition_use(
 def _changed_inputs(
     condition: str, references: torch.Tensor, cameras: torch.Tensor | None, keep: torch.Tensor
 ) -> tuple[tuple, tuple]:
-    """The model inputs (reference images, cameras, drop_image, drop_camera) with `condition` taken from
-    another clip, and with it dropped."""
+    """The model inputs (reference images, cameras, drop_image, drop_camera, how many clips back the
+    cameras come from) with `condition` taken from another clip, and with it dropped."""
     if condition == "image":
-        return (references.roll(1, dims=0), cameras, keep, keep), (references, cameras, ~keep, keep)
-    return (references, cameras.roll(1, dims=0), keep, keep), (references, cameras, keep, ~keep)
+        return (references.roll(1, dims=0), cameras, keep, keep, 0), (references, cameras, ~keep, keep, 0)
+    return (references, cameras.roll(1, dims=0), keep, keep, 1), (references, cameras, keep, ~keep, 0)

@@ -86,6 +86,15 @@ def frames_to_model_range(frames: torch.Tensor) -> torch.Tensor:
     return frames.float() / 127.5 - 1
 
 
+def batch_trajectories(batch: dict[str, torch.Tensor]) -> list[Trajectory]:
+    """The relative cameras of a (collated) batch's clips as trajectories at the frames' size."""
+    size = tuple(batch["frames"].shape[-2:])
+    return [
+        Trajectory(c2w.double().numpy(), intrinsics.double().numpy(), image_size=size)
+        for c2w, intrinsics in zip(batch["c2w"].cpu(), batch["intrinsics"].cpu(), strict=True)
+    ]
+
+
 def batch_inputs(
     batch: dict[str, torch.Tensor], device: torch.device, camera_kind: str | None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:

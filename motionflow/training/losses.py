@@ -73,6 +73,7 @@ def epsilon_loss(
     weighting: str = "none",
     min_snr_gamma: float = 5.0,
     timestep_power: float = 1.0,
+    frame_latents: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """E w(t) ||eps - eps_theta(z_t, t, image, cameras)||^2 with t uniform over the training timesteps
     unless `timestep_power` says otherwise (`sample_timesteps`) and w: `timestep_weights`, 1 unless
@@ -80,7 +81,8 @@ def epsilon_loss(
 
     latents [B, C, F, h, w] (clean video latents), reference_image [B, 3, H, W], plucker [B, F, 6, H, W].
     Each sample's image / camera condition is replaced by the null condition with the given
-    probabilities (classifier-free guidance at sampling)."""
+    probabilities (classifier-free guidance at sampling). `frame_latents` [B, C, F, h, w]: the
+    depth-warped reference latents of a model that `takes_frame_latents`."""
     batch = latents.shape[0]
     device = latents.device
     noise = torch.randn(latents.shape, generator=generator, dtype=torch.float32).to(device, latents.dtype)
@@ -88,8 +90,9 @@ def epsilon_loss(
     drop_image = (torch.rand(batch, generator=generator) < drop_image_probability).to(device)
     drop_camera = (torch.rand(batch, generator=generator) < drop_camera_probability).to(device)
     noisy = scheduler.add_noise(latents, noise, timesteps)
+    extra = {} if frame_latents is None else {"frame_latents": frame_latents}
     prediction = model(
-        noisy, timesteps, reference_image, plucker, drop_image=drop_image, drop_camera=drop_camera
+        noisy, timesteps, reference_image, plucker, drop_image=drop_image, drop_camera=drop_camera, **extra
     )
     if weighting == "none":
         return F.mse_loss(prediction.float(), noise.float())

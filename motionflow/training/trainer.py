@@ -40,9 +40,11 @@ from rich.progress import Progress, TextColumn
 from torch import nn
 from torch.utils.data import DataLoader
 
+from motionflow.checkpoints.depth import depth_weights_hash, load_depth_net
 from motionflow.errors import MotionFlowError
 from motionflow.models.components import MotionFlowComponents
 from motionflow.models.config import MotionFlowConfig
+from motionflow.models.depth import DepthNet
 from motionflow.models.video_denoiser import VideoDenoiser
 from motionflow.training.backbone import (
     AutoencoderTrainee,
@@ -551,10 +553,25 @@ class Trainer:
         accelerator.wait_for_everyone()
         return model, steps_done
 
+    @cached_property
+    def depth_net(self) -> DepthNet:
+        """The bundled depth network, for a model conditioned on depth-warped frames."""
+        return load_depth_net(device=str(self.accelerator.device))
+
+    def _frame_latents_depth(self, model: nn.Module) -> DepthNet | None:
+        return self.depth_net if getattr(model, "takes_frame_latents", False) else None
+
     def _phase_items(self, model: nn.Module) -> ClipItems:
-        """The clips, with their latents under the model's frozen codec where `data.cache_latents` asks."""
+        """The clips, with their latents under the model's frozen codec where `data.cache_latents` asks
+        (and the depth-warped frames' latents a model conditioned on them needs, which come from there)."""
+        depth_net = self._frame_latents_depth(model)
+        if depth_net is not None and not self.config.data.cache_latents:
+            raise TrainingError(
+                "a model conditioned on depth-warped frames reads them from the latent cache: set data.cache_latents"
+            )
         if self.config.data.cache_latents and not isinstance(model, CODEC_TRAINEES):
-            return LatentClipItems(self.items, model, progress=self.show_progress)
+            depth_hash = depth_weights_hash() if depth_net is not None else ""
+            return LatentClipItems(self.items, model, self.show_progress, depth_net, depth_hash)
         return self.items
 
     def _step(
@@ -592,6 +609,7 @@ class Trainer:
                     optim.loss_weighting,
                     optim.min_snr_gamma,
                     optim.timestep_power,
+                    batch["frame_latents"].to(accelerator.device) if "frame_latents" in batch else None,
                 )
         accelerator.backward(loss)
         grad_norm = accelerator.clip_grad_norm_(parameters, optim.max_grad_norm)
@@ -629,7 +647,11 @@ class Trainer:
         if self.accelerator.is_main_process:
             with nullcontext() if ema is None else ema.swapped_in():
                 rows = measure_condition_use(
-                    model, self.validation_batch, self.config.validation.timesteps, seed=self.config.seed
+                    model,
+                    self.validation_batch,
+                    self.config.validation.timesteps,
+                    seed=self.config.seed,
+                    depth_estimator=self._frame_latents_depth(model),
                 )
             for row in rows:
                 values = row.as_dict()

@@ -223,13 +223,13 @@ def test_depth_warped_start_is_the_encoded_forward_warp(pipeline, reference_imag
     )
     with pytest.raises(ValueError, match="needs frame latents"):
         initial_latents(noise, None, scheduler, "depth-warped")
-    with pytest.raises(ValueError, match="needs a depth estimator"):
+    with pytest.raises(ValueError, match="need a depth estimator"):
         depth_warped_latents(model.codec, reference[None], [trajectory], None)
 
 
 def test_the_depth_warped_start_reaches_the_video(pipeline, reference_image) -> None:
     trajectory = orbit_trajectory(frames=3)
-    with pytest.raises(ValueError, match="needs a depth estimator"):
+    with pytest.raises(ValueError, match="need a depth estimator"):
         pipeline(reference_image, trajectory, seed=5, steps=2, initial_noise="depth-warped")
     with_depth = MotionFlowPipeline(pipeline.model, pipeline.scheduler, depth_estimator=ConstantDepth(3.0))
     from_depth = with_depth(reference_image, trajectory, seed=5, steps=2, initial_noise="depth-warped")

@@ -252,3 +252,18 @@ def test_the_warp_latent_config_fine_tunes_the_shipped_ray_bias_checkpoint_with_
         1e-4,
         1e-5,
     )
+
+
+def test_the_depth_condition_config_fine_tunes_the_shipped_ray_bias_checkpoint_on_depth_warped_frames():
+    warp_latent = load_training_config("cpu128-ray-bias-warp-latent")
+    depth = load_training_config("cpu128-ray-bias-depth-condition")
+    assert depth.model.init_overrides == {"reference_latent_warp": False, "depth_warped_condition": True}
+    assert replace(depth.model, init_overrides={}) == replace(warp_latent.model, init_overrides={})
+    assert depth.optim == warp_latent.optim and depth.data == warp_latent.data and depth.data.cache_latents
+    (phase,) = depth.phases
+    assert (phase.name, phase.steps, phase.learning_rate, phase.final_learning_rate) == (
+        "stage2",
+        800,
+        1e-4,
+        1e-5,
+    )

@@ -7,12 +7,15 @@ import csv
 import pytest
 import torch
 
+from motionflow.checkpoints.depth import depth_weights_hash, load_depth_net
 from motionflow.models.video_denoiser import AnimateDiffBackbone
-from motionflow.training import Trainer, train
+from motionflow.pipeline import depth_warped_latents
+from motionflow.training import Trainer, TrainingError, train
 from motionflow.training.condition_use import validation_batch
 from motionflow.training.config import DataSettings
-from motionflow.training.data import frames_to_model_range
+from motionflow.training.data import batch_trajectories, frames_to_model_range
 from motionflow.training.latent_cache import LatentClipItems, codec_fingerprint
+from motionflow.training.models import load_trainee
 from tests.training.helpers import TINY_MODEL, tiny_training_config
 
 VAE_MODEL = {"overrides": {**TINY_MODEL, "latent_codec": "vae"}}
@@ -48,11 +51,11 @@ def test_cached_latents_are_what_a_training_step_encodes_and_are_encoded_once(tm
 
     monkeypatch.setattr(type(model), "encode_video", no_encoding)
     again = LatentClipItems(trainer.items, model, progress=False)
-    assert again.path == items.path and torch.equal(again[3]["latents"], items[3]["latents"])
+    assert again.paths == items.paths and torch.equal(again[3]["latents"], items[3]["latents"])
 
     with torch.no_grad():
         next(model.codec.parameters()).add_(0.01)
-    assert codec_fingerprint(model.codec) not in items.path.name
+    assert codec_fingerprint(model.codec) not in items.paths["latents"].name
     with pytest.raises(AssertionError, match="encoded already"):
         LatentClipItems(trainer.items, model, progress=False)
 
@@ -81,3 +84,44 @@ def test_cached_latents_need_the_clip_cache_and_the_validation_clips_do_without(
         image_size=(32, 32), num_frames=4, source_frames=40, cache=str(tmp_path), cache_latents=True
     )
     assert validation_batch(settings, 2)["frames"].shape == (2, 4, 3, 32, 32)
+
+
+def test_a_model_conditioned_on_depth_warped_frames_trains_from_their_cached_latents(tmp_path):
+    """The warped frames' latents are the bundled depth network's warp of each clip's first frame,
+    encoded once next to the clip latents; the held-out checks warp each pair they try; without the
+    latent cache the run is refused."""
+    model = {
+        "overrides": {
+            **TINY_MODEL,
+            "latent_codec": "vae",
+            "image_latent_condition": True,
+            "depth_warped_condition": True,
+        }
+    }
+    phases = [{"name": "stage2", "steps": 2, "learning_rate": 1e-3}]
+    data = {"num_clips": 4, "cache": str(tmp_path / "cache"), "cache_latents": True}
+    config = tiny_training_config(
+        phases, model=model, data=data, optim={"batch_size": 2}, validation={"every": 1, "clips": 2}
+    )
+    result = train(config, tmp_path / "run", progress=False)
+    assert result.complete
+    trainer = Trainer(config, tmp_path / "unused", progress=False)
+    trained = load_trainee("motionflow", result.model)
+    items = LatentClipItems(trainer.items, trained, False, load_depth_net(), depth_weights_hash())
+    assert sorted(items.paths) == ["frame_latents", "latents"]
+    item = items[2]
+    reference = frames_to_model_range(item["frames"][:1])
+    expected = depth_warped_latents(
+        trained.codec,
+        reference,
+        batch_trajectories({k: item[k][None] for k in ("frames", "c2w", "intrinsics")}),
+        load_depth_net(),
+    )[0]
+    torch.testing.assert_close(item["frame_latents"], expected, rtol=1e-4, atol=1e-5)
+    with (tmp_path / "run" / "validation.csv").open(newline="") as handle:
+        cameras = [row for row in csv.DictReader(handle) if row["condition"] == "camera"]
+    assert cameras and all(float(row["loss_other"]) > 0 for row in cameras)
+
+    uncached = tiny_training_config(phases, model=model, data={"num_clips": 4})
+    with pytest.raises(TrainingError, match="data.cache_latents"):
+        train(uncached, tmp_path / "uncached", progress=False)
