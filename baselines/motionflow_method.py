@@ -152,5 +152,11 @@ extractor, and with a reference motion network not initialised from Stable Diffu
 RAY_BIAS = register_motionflow_variant("motionflow-ray-bias", "motionflow-small-ray-bias")
 """MotionFlow-small with reference attention's ray bias (`MotionFlowConfig.reference_ray_bias`, not in
 the paper), trained on mirrored camera motions on a CPU at 64x64, then at 128x128
-(configs/cpu128-ray-bias-high-noise-fourth.toml): the bundled model that follows the camera. Not one of
-the bundle's equal-budget rows."""
+(configs/cpu128-ray-bias-high-noise-fourth.toml). Not one of the bundle's equal-budget rows."""
+
+DEPTH_CONDITION = register_motionflow_variant(
+    "motionflow-depth-condition", "motionflow-small-depth-condition"
+)
+"""The ray-bias model fine-tuned with `MotionFlowConfig.depth_warped_condition` (not in the paper): each
+frame is conditioned on the reference forward-warped into its camera through the bundled depth network's
+estimate (configs/cpu128-ray-bias-depth-condition.toml): the bundled model that follows the camera."""

@@ -1,5 +1,6 @@
 """Camera benchmark: Plücker embedding time at image and latent resolution, RealEstate10K parse time,
-the bundled depth network's estimate and the forward warp of a reference through it.
+the bundled depth network's estimate, the forward warp of a reference through it, and the whole
+depth-warped condition of one video at the bundled models' size (estimate, warp, VAE encode).
 
 Run as `python -m bench.benchmarks.camera`. Times are medians over repeated runs on the CPU with the
 current torch thread count (set it with OMP_NUM_THREADS or torch.set_num_threads)."""
@@ -15,14 +16,18 @@ import numpy as np
 import torch
 
 import motionflow
+from baselines.motionflow_method import DEPTH_CONDITION
 from motionflow.camera.depth_warp import forward_warp
 from motionflow.camera.plucker import plucker_embedding
 from motionflow.camera.presets import make_preset
 from motionflow.camera.re10k_format import read_re10k
 from motionflow.checkpoints.depth import load_depth_net
+from motionflow.models.inputs import image_to_tensor
+from motionflow.pipeline import depth_warped_latents
 
 RE10K_DIR = Path(motionflow.__file__).parent / "data" / "assets" / "re10k"
 IMAGE_SIZE = (256, 384)
+MODEL_SIZE = (128, 128)
 LATENT_GRID = (32, 48)
 NUM_FRAMES = 16
 
@@ -76,6 +81,18 @@ def main() -> None:
     print(
         f"forward warp into {NUM_FRAMES} frames of {IMAGE_SIZE[0]} x {IMAGE_SIZE[1]}: {warp * 1e3:.0f} ms "
         "(median of 5)"
+    )
+
+    codec = DEPTH_CONDITION().pipeline().model.codec
+    reference = image_to_tensor(image, MODEL_SIZE)[None]
+    small = [trajectory.resized(MODEL_SIZE)]
+    with torch.no_grad():
+        condition = median_seconds(
+            lambda: depth_warped_latents(codec, reference, small, depth_net), repeats=5
+        )
+    print(
+        f"depth-warped condition of one {NUM_FRAMES}-frame {MODEL_SIZE[0]} x {MODEL_SIZE[1]} video (estimate, "
+        f"warp, {DEPTH_CONDITION.checkpoint} VAE encode): {condition * 1e3:.0f} ms (median of 5)"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from baselines.motionflow_method import RAY_BIAS
+from baselines.motionflow_method import DEPTH_CONDITION, RAY_BIAS
 from motionflow.pipeline import SamplingOptions
 from motionflow.utils.registry import Registry
 
@@ -100,14 +100,14 @@ SUITES.register("standard")(
     Suite(
         name="standard",
         description="Every bundled method (MotionFlow-small, its Table 4 ablations, the small baselines, the "
-        "ray-bias MotionFlow-small) and the reference rows on more clips of every embedded source (8 indoor and "
+        "ray-bias MotionFlow-small and its fine-tuning on depth-warped frames) and the reference rows on more clips of every embedded source (8 indoor and "
         "8 outdoor synthetic scenes, basic and difficult; all six bundled RealEstate10K clips); COLMAP.",
         sources=(
             SourceSpec("synthetic-indoor", 8, (256, 256)),
             SourceSpec("synthetic-outdoor", 8, (256, 256)),
             SourceSpec("re10k-bundled", 6),
         ),
-        methods=(*BUNDLED_METHODS, RAY_BIAS.name, *BUNDLED_REFERENCE_ROWS),
+        methods=(*BUNDLED_METHODS, RAY_BIAS.name, DEPTH_CONDITION.name, *BUNDLED_REFERENCE_ROWS),
     )
 )
 

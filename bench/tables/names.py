@@ -7,6 +7,7 @@ METHOD_LABELS = {
     "motionctrl": "MotionCtrl",
     "motionflow": "MotionFlow",
     "motionflow-ray-bias": "MotionFlow + ray bias",
+    "motionflow-depth-condition": "MotionFlow + depth-warped condition",
     "animatediff": "AnimateDiff",
     "videocrafter": "VideoCrafter",
     "dynamicrafter": "DynamiCrafter",

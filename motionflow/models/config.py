@@ -139,7 +139,9 @@ class MotionFlowConfig:
                 "depth_warped_condition replaces the concatenated reference latent: it needs image_latent_condition"
             )
         if self.depth_warped_condition and self.reference_latent_warp:
-            raise ValueError("depth_warped_condition and reference_latent_warp are exclusive: each frame has one")
+            raise ValueError(
+                "depth_warped_condition and reference_latent_warp are exclusive: each frame has one"
+            )
         if len(self.motion_adapter.get("block_out_channels", [])) != len(self.unet["block_out_channels"]):
             raise ValueError("motion_adapter.block_out_channels must have one entry per UNet block")
         self.unet["in_channels"] = self._unet_in_channels()

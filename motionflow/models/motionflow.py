@@ -368,7 +368,9 @@ class MotionFlowModel(VideoDenoiser):
         if conditions is None:
             if reference_image is None or plucker is None:
                 raise ValueError("forward needs reference_image and plucker, or conditions")
-            conditions = self.encode_conditions(reference_image, plucker, drop_image, drop_camera, frame_latents)
+            conditions = self.encode_conditions(
+                reference_image, plucker, drop_image, drop_camera, frame_latents
+            )
         batch, _, num_frames, height, width = noisy_latents.shape
         if num_frames != conditions.num_frames:
             raise FrameCountError(f"latents have {num_frames} frames, the cameras {conditions.num_frames}")

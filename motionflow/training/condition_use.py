@@ -129,7 +129,9 @@ def measure_condition_use(
         warped by the cameras of the clip `camera_shift` places before it."""
         if not trajectories:
             return {}
-        shifted = trajectories[-camera_shift:] + trajectories[:-camera_shift] if camera_shift else trajectories
+        shifted = (
+            trajectories[-camera_shift:] + trajectories[:-camera_shift] if camera_shift else trajectories
+        )
         return {"frame_latents": depth_warped_latents(model.codec, reference, shifted, depth_estimator)}
 
     rows = []
@@ -138,7 +140,13 @@ def measure_condition_use(
         steps = torch.full((size,), timestep, device=device)
         noisy = scheduler.add_noise(latents, noise, steps)
         own = model(
-            noisy, steps, references, cameras, drop_image=keep, drop_camera=keep, **frame_inputs(references, 0)
+            noisy,
+            steps,
+            references,
+            cameras,
+            drop_image=keep,
+            drop_camera=keep,
+            **frame_inputs(references, 0),
         ).float()
         for condition in conditions:
             other, dropped = (

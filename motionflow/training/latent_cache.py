@@ -66,7 +66,9 @@ class LatentClipItems(ClipItems):
         stems = {"latents": f"latents-{codec}"}
         if model.takes_frame_latents:
             if depth_estimator is None or not depth_hash:
-                raise ValueError("a model conditioned on depth-warped frames needs a depth estimator and its hash")
+                raise ValueError(
+                    "a model conditioned on depth-warped frames needs a depth estimator and its hash"
+                )
             stems["frame_latents"] = f"frame-latents-{codec}-{depth_hash[:16]}"
         self.paths = {key: clips.folder / f"{stem}.npy" for key, stem in stems.items()}
         self._arrays: dict[str, np.ndarray] = {}

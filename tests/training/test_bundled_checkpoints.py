@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from baselines import METHODS
-from baselines.motionflow_method import RAY_BIAS
+from baselines.motionflow_method import DEPTH_CONDITION, RAY_BIAS
 from bench.runs.suites import BUNDLED_METHODS
 from motionflow.checkpoints import CHECKPOINTS_ROOT
 from tests.models.helpers import orbit_trajectory
 
 
-@pytest.mark.parametrize("name", (*BUNDLED_METHODS, RAY_BIAS.name))
+@pytest.mark.parametrize("name", (*BUNDLED_METHODS, RAY_BIAS.name, DEPTH_CONDITION.name))
 def test_each_bundled_method_generates_a_short_video(name):
     method = METHODS.get(name)(steps=2)
     method.check_available()
@@ -27,7 +27,7 @@ def test_the_bundled_methods_share_one_backbone_and_budget_and_record_how_they_w
     folders = [
         path.parent
         for path in CHECKPOINTS_ROOT.glob("*/model.safetensors")
-        if path.parent.name != RAY_BIAS.checkpoint
+        if path.parent.name not in (RAY_BIAS.checkpoint, DEPTH_CONDITION.checkpoint)
     ]
     assert len(folders) == len(BUNDLED_METHODS)
     budgets = set()
@@ -44,7 +44,7 @@ def test_the_bundled_methods_share_one_backbone_and_budget_and_record_how_they_w
         budgets.add(tuple((phase["name"], phase["steps"]) for phase in settings["phases"]))
     assert len(budgets) == 1, f"the bundled methods were trained at different budgets: {budgets}"
     total = sum(path.stat().st_size for path in CHECKPOINTS_ROOT.rglob("*") if path.is_file())
-    assert total < 85e6  # the nine video models, their shared tensors and the 8 MB depth network
+    assert total < 95e6  # the ten video models, their shared tensors and the 8 MB depth network
 
 
 def test_the_ray_bias_checkpoint_generates_at_the_benchmark_size_it_was_trained_on_last():
@@ -71,3 +71,16 @@ def test_the_bundled_vae_is_the_codec_the_bundled_checkpoints_decode_through():
     state = codec.state_dict()
     assert vae.state_dict().keys() == state.keys()
     assert all(torch.equal(value, state[name]) for name, value in vae.state_dict().items())
+
+
+def test_the_depth_condition_checkpoint_is_the_ray_bias_model_fine_tuned_on_depth_warped_frames():
+    folder = DEPTH_CONDITION().folder()
+    model_config = json.loads((folder / "config.json").read_text())
+    settings = json.loads((folder / "training_config.json").read_text())
+    assert model_config["depth_warped_condition"] and model_config["reference_ray_bias"]
+    assert not model_config["reference_latent_warp"]
+    assert (model_config["image_size"], model_config["num_frames"]) == ([128, 128], 16)
+    assert settings["name"] == "cpu128-ray-bias-depth-condition"
+    assert settings["model"]["init"] == "motionflow/checkpoints/motionflow-small-ray-bias"
+    shared = json.loads((folder / "shared_weights.json").read_text())
+    assert (folder / shared["path"]).resolve() == CHECKPOINTS_ROOT / "ray-bias-shared" / "frozen.safetensors"
