@@ -134,34 +134,34 @@ def measure_condition_use(
         )
         return {"frame_latents": depth_warped_latents(model.codec, reference, shifted, depth_estimator)}
 
+    def call_arguments(
+        reference: torch.Tensor,
+        camera: torch.Tensor | None,
+        drop_image: torch.Tensor,
+        drop_camera: torch.Tensor,
+        camera_shift: int,
+    ) -> tuple[tuple, dict]:
+        keywords = {"drop_image": drop_image, "drop_camera": drop_camera}
+        return (reference, camera), {**keywords, **frame_inputs(reference, camera_shift)}
+
+    # The inputs do not change with the timestep: the warped frames are encoded once per pair.
+    own_call = call_arguments(references, cameras, keep, keep, 0)
+    changed_calls = {
+        condition: [
+            call_arguments(*inputs) for inputs in _changed_inputs(condition, references, cameras, keep)
+        ]
+        for condition in conditions
+    }
     rows = []
     for timestep in timesteps:
         noise = torch.randn(latents.shape, generator=generator).to(device)
         steps = torch.full((size,), timestep, device=device)
         noisy = scheduler.add_noise(latents, noise, steps)
-        own = model(
-            noisy,
-            steps,
-            references,
-            cameras,
-            drop_image=keep,
-            drop_camera=keep,
-            **frame_inputs(references, 0),
-        ).float()
+        own = model(noisy, steps, *own_call[0], **own_call[1]).float()
         for condition in conditions:
             other, dropped = (
-                model(
-                    noisy,
-                    steps,
-                    reference,
-                    camera,
-                    drop_image=drop_image,
-                    drop_camera=drop_camera,
-                    **frame_inputs(reference, camera_shift),
-                ).float()
-                for reference, camera, drop_image, drop_camera, camera_shift in _changed_inputs(
-                    condition, references, cameras, keep
-                )
+                model(noisy, steps, *arguments, **keywords).float()
+                for arguments, keywords in changed_calls[condition]
             )
             rows.append(
                 ConditionUse(
