@@ -9,6 +9,7 @@ from baselines import METHODS
 from baselines.motionflow_method import DEPTH_CONDITION, RAY_BIAS
 from bench.runs.suites import BUNDLED_METHODS
 from motionflow.checkpoints import CHECKPOINTS_ROOT
+from motionflow.training.config import load_training_config
 from tests.models.helpers import orbit_trajectory
 
 
@@ -80,7 +81,10 @@ def test_the_depth_condition_checkpoint_is_the_ray_bias_model_fine_tuned_on_dept
     assert model_config["depth_warped_condition"] and model_config["reference_ray_bias"]
     assert not model_config["reference_latent_warp"]
     assert (model_config["image_size"], model_config["num_frames"]) == ([128, 128], 16)
-    assert settings["name"] == "cpu128-ray-bias-depth-condition"
-    assert settings["model"]["init"] == "motionflow/checkpoints/motionflow-small-ray-bias"
+    assert settings["name"] == "cpu128-ray-bias-depth-condition-continued"
+    assert settings["model"]["init"] == "runs/cpu128-ray-bias-depth-condition/model"
+    first_run = load_training_config("cpu128-ray-bias-depth-condition")
+    assert first_run.model.init == "motionflow/checkpoints/motionflow-small-ray-bias"
+    assert first_run.model.init_overrides["depth_warped_condition"]
     shared = json.loads((folder / "shared_weights.json").read_text())
     assert (folder / shared["path"]).resolve() == CHECKPOINTS_ROOT / "ray-bias-shared" / "frozen.safetensors"
