@@ -9,6 +9,7 @@ condition's path is not learnt yet" from "the generator is weak" before any vide
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -134,21 +135,24 @@ def measure_condition_use(
         )
         return {"frame_latents": depth_warped_latents(model.codec, reference, shifted, depth_estimator)}
 
-    def call_arguments(
+    def prepared_call(
         reference: torch.Tensor,
         camera: torch.Tensor | None,
         drop_image: torch.Tensor,
         drop_camera: torch.Tensor,
         camera_shift: int,
-    ) -> tuple[tuple, dict]:
-        keywords = {"drop_image": drop_image, "drop_camera": drop_camera}
-        return (reference, camera), {**keywords, **frame_inputs(reference, camera_shift)}
+    ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """The model on these inputs as a function of (noisy latents, timesteps): the inputs do not
+        change with the timestep, so the warped frames are encoded once per pair."""
+        frame_keywords = frame_inputs(reference, camera_shift)
+        return lambda noisy, steps: model(
+            noisy, steps, reference, camera, drop_image=drop_image, drop_camera=drop_camera, **frame_keywords
+        ).float()
 
-    # The inputs do not change with the timestep: the warped frames are encoded once per pair.
-    own_call = call_arguments(references, cameras, keep, keep, 0)
+    own_call = prepared_call(references, cameras, keep, keep, 0)
     changed_calls = {
         condition: [
-            call_arguments(*inputs) for inputs in _changed_inputs(condition, references, cameras, keep)
+            prepared_call(*inputs) for inputs in _changed_inputs(condition, references, cameras, keep)
         ]
         for condition in conditions
     }
@@ -157,12 +161,9 @@ def measure_condition_use(
         noise = torch.randn(latents.shape, generator=generator).to(device)
         steps = torch.full((size,), timestep, device=device)
         noisy = scheduler.add_noise(latents, noise, steps)
-        own = model(noisy, steps, *own_call[0], **own_call[1]).float()
+        own = own_call(noisy, steps)
         for condition in conditions:
-            other, dropped = (
-                model(noisy, steps, *arguments, **keywords).float()
-                for arguments, keywords in changed_calls[condition]
-            )
+            other, dropped = (call(noisy, steps) for call in changed_calls[condition])
             rows.append(
                 ConditionUse(
                     condition=condition,
