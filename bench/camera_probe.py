@@ -19,6 +19,7 @@ import torch
 
 from bench.condition_use import checkpoint_label, checkpoint_method
 from bench.console_table import print_and_save
+from motionflow.checkpoints.depth import frame_latents_depth_net
 from motionflow.models.video_denoiser import VideoDenoiser
 from motionflow.training import Trainer
 from motionflow.training.camera_probe import probe_camera_learning, shared_reference_batch
@@ -58,7 +59,12 @@ def main() -> None:
     for name, model in probed_models(args.folders, args.config):
         start = time.perf_counter()
         points = probe_camera_learning(
-            model.to(args.device), batch, args.steps, args.learning_rate, args.measure_every
+            model.to(args.device),
+            batch,
+            args.steps,
+            args.learning_rate,
+            args.measure_every,
+            depth_estimator=frame_latents_depth_net(model, args.device),
         )
         seconds = time.perf_counter() - start
         for point in points:

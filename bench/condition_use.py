@@ -16,6 +16,7 @@ import torch
 
 from bench.console_table import print_and_save
 from motionflow.checkpoints import bundled_checkpoints, checkpoint_path
+from motionflow.checkpoints.depth import frame_latents_depth_net
 from motionflow.training.condition_use import held_out_batch, measure_condition_use
 from motionflow.training.config import trained_method
 from motionflow.training.models import load_trainee
@@ -59,7 +60,8 @@ def main() -> None:
     rows = []
     for folder in folders:
         model = load_trainee(checkpoint_method(folder), folder).to(args.device)
-        for result in measure_condition_use(model, batch):
+        depth_net = frame_latents_depth_net(model, args.device)
+        for result in measure_condition_use(model, batch, depth_estimator=depth_net):
             rows.append({"checkpoint": checkpoint_label(folder)} | result.as_dict())
     print_and_save(rows, args.csv)
 

@@ -40,8 +40,10 @@ from bench.condition_use import (
 from bench.console_table import print_and_save
 from bench.metrics.visual import psnr
 from motionflow.camera.trajectory import Trajectory
+from motionflow.checkpoints.depth import frame_latents_depth_net
 from motionflow.models.inputs import video_to_uint8
-from motionflow.training.condition_use import held_out_items
+from motionflow.pipeline import DepthEstimator
+from motionflow.training.condition_use import frame_latent_keywords, held_out_items
 from motionflow.training.data import batch_inputs, to_training_item
 from motionflow.training.losses import training_scheduler
 from motionflow.training.models import load_trainee
@@ -80,15 +82,20 @@ def denoising_fidelity(
     timesteps: tuple[int, ...] = FIDELITY_TIMESTEPS,
     sampled: Method | None = None,
     seed: int = 0,
+    depth_estimator: DepthEstimator | None = None,
 ) -> list[Fidelity]:
     """Rows `codec`, one `estimate` per timestep, `sampled` (when a method is given: clip i generated with
-    seed + i) and `static`. `trainee`: the model in training form (`motionflow.training.models`)."""
+    seed + i) and `static`. `trainee`: the model in training form (`motionflow.training.models`); one
+    conditioned on depth-warped frames sees each reference warped through `depth_estimator`'s depth."""
     trainee = trainee.eval()
     truths = np.stack([frames for frames, _ in clips])
     batch = default_collate([to_training_item(*clip) for clip in clips])
     frames, cameras = batch_inputs(batch, trainee.device, trainee.camera_input_kind)
     references = frames[:, 0]
     latents = trainee.encode_video(frames)
+    frame_keywords = frame_latent_keywords(
+        trainee, references, [trajectory for _, trajectory in clips], depth_estimator
+    )
     rows = [_fidelity("codec", None, video_to_uint8(trainee.decode_video(latents)), truths)]
     scheduler = training_scheduler()
     generator = torch.Generator("cpu").manual_seed(seed)
@@ -97,7 +104,9 @@ def denoising_fidelity(
         noise = torch.randn(latents.shape, generator=generator).to(latents)
         steps = torch.full((len(clips),), timestep, device=trainee.device)
         noisy = scheduler.add_noise(latents, noise, steps)
-        predicted = trainee(noisy, steps, references, cameras, drop_image=keep, drop_camera=keep)
+        predicted = trainee(
+            noisy, steps, references, cameras, drop_image=keep, drop_camera=keep, **frame_keywords
+        )
         signal = scheduler.alphas_cumprod[timestep].to(latents)
         estimate = (noisy - (1 - signal).sqrt() * predicted.to(latents)) / signal.sqrt()
         rows.append(_fidelity("estimate", timestep, video_to_uint8(trainee.decode_video(estimate)), truths))
@@ -125,7 +134,9 @@ def main() -> None:
     for folder in folders:
         method = checkpoint_method(folder)
         sampled = None if args.no_sampling else create_method(method, checkpoint_dir=folder)
-        for row in denoising_fidelity(load_trainee(method, folder), clips, sampled=sampled):
+        trainee = load_trainee(method, folder)
+        depth_net = frame_latents_depth_net(trainee)
+        for row in denoising_fidelity(trainee, clips, sampled=sampled, depth_estimator=depth_net):
             rows.append({"checkpoint": checkpoint_label(folder)} | asdict(row))
     print_and_save(rows, args.csv)
 

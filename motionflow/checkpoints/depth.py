@@ -53,3 +53,9 @@ def sampling_depth_net(
 ) -> DepthNet | None:
     """The bundled depth network where a method's videos need it (`needs_depth`), else None."""
     return load_depth_net(device=device) if needs_depth(sampling, model_takes_frame_latents) else None
+
+
+def frame_latents_depth_net(model: object, device: str = "cpu") -> DepthNet | None:
+    """The bundled depth network where `model` is conditioned on depth-warped frames
+    (`takes_frame_latents`; the diagnostics on held-out clips warp each reference they try), else None."""
+    return load_depth_net(device=device) if getattr(model, "takes_frame_latents", False) else None

@@ -20,8 +20,13 @@ from torch.utils.data import default_collate
 from motionflow.camera.trajectory import Trajectory
 from motionflow.data.synthetic import render_views, synthetic_setup
 from motionflow.models.video_denoiser import VideoDenoiser
-from motionflow.training.condition_use import DIAGNOSTIC_TIMESTEPS, measure_condition_use
-from motionflow.training.data import batch_inputs, to_training_item
+from motionflow.pipeline import DepthEstimator
+from motionflow.training.condition_use import (
+    DIAGNOSTIC_TIMESTEPS,
+    frame_latent_keywords,
+    measure_condition_use,
+)
+from motionflow.training.data import batch_inputs, batch_trajectories, to_training_item
 from motionflow.training.losses import epsilon_loss, step_generator, training_scheduler
 
 PROBE_DIRECTIONS = (("right", 0, 1.0), ("left", 0, -1.0), ("down", 1, 1.0), ("up", 1, -1.0))
@@ -67,10 +72,12 @@ def probe_camera_learning(
     measure_every: int = 50,
     timesteps: tuple[int, ...] = DIAGNOSTIC_TIMESTEPS,
     seed: int = 0,
+    depth_estimator: DepthEstimator | None = None,
 ) -> list[ProbePoint]:
     """Fine-tunes a copy of `model` (every parameter, Adam, the training loss with 10% condition
     dropout) on `batch` for `steps` steps; measures the camera's loss gap before the first step, every
-    `measure_every` steps and after the last. `model` itself is left as it was."""
+    `measure_every` steps and after the last. `model` itself is left as it was. A model conditioned on
+    depth-warped frames sees each reference warped through `depth_estimator`'s depth."""
     if model.camera_input_kind is None:
         raise ValueError("the model has no camera input to probe")
     trainee = copy.deepcopy(model)
@@ -79,12 +86,18 @@ def probe_camera_learning(
     scheduler = training_scheduler()
     frames, cameras = batch_inputs(batch, trainee.device, trainee.camera_input_kind)
     latents = trainee.encode_video(frames)  # the codec is frozen: the same latents at every step
+    with torch.no_grad():
+        frame_keywords = frame_latent_keywords(
+            trainee, frames[:, 0], batch_trajectories(batch), depth_estimator
+        )
     points = []
     for step in range(steps + 1):
         if step % measure_every == 0 or step == steps:
             rows = [
                 row
-                for row in measure_condition_use(trainee, batch, timesteps, seed=seed)
+                for row in measure_condition_use(
+                    trainee, batch, timesteps, seed=seed, depth_estimator=depth_estimator
+                )
                 if row.condition == "camera"
             ]
             points.append(
@@ -107,6 +120,7 @@ def probe_camera_learning(
             step_generator(seed, step),
             drop_image_probability=0.1,
             drop_camera_probability=0.1,
+            **frame_keywords,
         )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)

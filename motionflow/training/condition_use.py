@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import default_collate
 
+from motionflow.camera.trajectory import Trajectory
 from motionflow.pipeline import DepthEstimator, depth_warped_latents
 from motionflow.training.config import DIAGNOSTIC_TIMESTEPS, HELD_OUT_SEED_OFFSET, DataSettings
 from motionflow.training.data import (
@@ -99,6 +100,20 @@ def validation_batch(data: DataSettings, num_clips: int, seed: int = 0, split: s
     return default_collate(usable)
 
 
+def frame_latent_keywords(
+    model: nn.Module,
+    references: torch.Tensor,
+    trajectories: list[Trajectory],
+    depth_estimator: DepthEstimator | None,
+) -> dict[str, torch.Tensor]:
+    """The `frame_latents` keyword of a model conditioned on depth-warped frames (`takes_frame_latents`):
+    the references [B, 3, H, W] warped into their trajectories' cameras through `depth_estimator`'s
+    depth and encoded by the model's codec; no keyword for any other model."""
+    if not model.takes_frame_latents:
+        return {}
+    return {"frame_latents": depth_warped_latents(model.codec, references, trajectories, depth_estimator)}
+
+
 @torch.no_grad()
 def measure_condition_use(
     model: nn.Module,
@@ -123,17 +138,14 @@ def measure_condition_use(
     size = len(frames)
     keep = torch.zeros(size, dtype=torch.bool, device=device)
     conditions = ("image", "camera") if cameras is not None else ("image",)
-    trajectories = batch_trajectories(batch) if model.takes_frame_latents else []
+    trajectories = batch_trajectories(batch)
 
     def frame_inputs(reference: torch.Tensor, camera_shift: int) -> dict[str, torch.Tensor]:
-        """The `frame_latents` keyword of a model conditioned on depth-warped frames: each reference
-        warped by the cameras of the clip `camera_shift` places before it."""
-        if not trajectories:
-            return {}
+        """Each reference warped by the cameras of the clip `camera_shift` places before it."""
         shifted = (
             trajectories[-camera_shift:] + trajectories[:-camera_shift] if camera_shift else trajectories
         )
-        return {"frame_latents": depth_warped_latents(model.codec, reference, shifted, depth_estimator)}
+        return frame_latent_keywords(model, reference, shifted, depth_estimator)
 
     def prepared_call(
         reference: torch.Tensor,

@@ -6,11 +6,13 @@ from baselines import create_method
 from bench.denoising_fidelity import denoising_fidelity
 from bench.metrics.visual import psnr
 from motionflow.checkpoints import checkpoint_path
+from motionflow.checkpoints.depth import load_depth_net
+from motionflow.pipeline import depth_warped_latents
 from motionflow.training.condition_use import held_out_items
-from motionflow.training.data import batch_inputs, to_training_item
+from motionflow.training.data import batch_inputs, frames_to_model_range, to_training_item
 from motionflow.training.losses import training_scheduler
 from motionflow.training.models import load_trainee
-from tests.training.helpers import tiny_trainee
+from tests.training.helpers import DEPTH_WARPED_CONDITION, tiny_trainee
 
 TIMESTEPS = (50, 500, 950)
 
@@ -75,3 +77,25 @@ def test_the_bundled_motionflow_recovers_more_from_less_noise_and_its_videos_are
     sampled = by_stage(rows, "sampled")[0]
     assert np.isfinite(sampled.psnr_reference_frame) and np.isfinite(sampled.psnr_later_frames)
     assert [row.stage for row in rows][-2:] == ["sampled", "static"]
+
+
+def test_a_model_conditioned_on_depth_warped_frames_is_estimated_from_each_reference_warped(clips):
+    """The one-step estimates get the references warped into their clips' cameras through the depth
+    network, as the pipeline's sampling does."""
+    model = tiny_trainee(**DEPTH_WARPED_CONDITION)
+    depth_net = load_depth_net()
+    seen = []
+    forward = model.forward
+
+    def recording_forward(*inputs, **options):
+        seen.append(options["frame_latents"])
+        return forward(*inputs, **options)
+
+    model.forward = recording_forward
+    rows = denoising_fidelity(model, clips, (500,), depth_estimator=depth_net)
+    assert [row.stage for row in rows] == ["codec", "estimate", "static"]
+    references = frames_to_model_range(torch.stack([to_training_item(*clip)["frames"][0] for clip in clips]))
+    expected = depth_warped_latents(
+        model.codec, references, [trajectory for _, trajectory in clips], depth_net
+    )
+    torch.testing.assert_close(seen[0], expected)

@@ -20,6 +20,9 @@ TINY_MODEL = dict(
     trajectory_attention_head_dim=8,
 )
 
+DEPTH_WARPED_CONDITION = dict(latent_codec="vae", image_latent_condition=True, depth_warped_condition=True)
+"""Model overrides of a MotionFlow conditioned on depth-warped frames (on top of TINY_MODEL)."""
+
 
 def tiny_training_config(phases: list[dict[str, Any]], **sections: Any) -> TrainingConfig:
     """32x32 synthetic clips of 4 frames, one thread, no data workers, a checkpoint every step."""
@@ -36,9 +39,11 @@ def tiny_training_config(phases: list[dict[str, Any]], **sections: Any) -> Train
     return TrainingConfig.from_dict(values)
 
 
-def tiny_trainee(method: str = "motionflow") -> torch.nn.Module:
-    """`method` fresh on a random tiny backbone, as a trainer's first phase starts it."""
+def tiny_trainee(method: str = "motionflow", **overrides: Any) -> torch.nn.Module:
+    """`method` fresh on a random tiny backbone, as a trainer's first phase starts it; `overrides`
+    replace fields of TINY_MODEL's config."""
     config = tiny_training_config(
-        [{"name": "stage2", "steps": 1, "learning_rate": 1e-3}], model={"method": method}
+        [{"name": "stage2", "steps": 1, "learning_rate": 1e-3}],
+        model={"method": method, "overrides": {**TINY_MODEL, **overrides}},
     )
     return Trainer(config, "unused", progress=False).start_model(0)

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from motionflow.checkpoints.depth import load_depth_net
 from motionflow.training.camera_probe import PROBE_DIRECTIONS, probe_camera_learning, shared_reference_batch
-from tests.training.helpers import tiny_trainee
+from tests.training.helpers import DEPTH_WARPED_CONDITION, tiny_trainee
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +46,20 @@ def test_a_model_without_a_camera_input_is_refused(batch):
 def test_a_single_frame_is_refused():
     with pytest.raises(ValueError, match="two frames"):
         shared_reference_batch((32, 32), num_frames=1)
+
+
+def test_a_model_conditioned_on_depth_warped_frames_is_probed_with_its_warped_references(batch):
+    model = tiny_trainee(**DEPTH_WARPED_CONDITION)
+    with pytest.raises(ValueError, match="depth estimator"):
+        probe_camera_learning(model, batch, steps=1)
+    points = probe_camera_learning(
+        model,
+        batch,
+        steps=2,
+        learning_rate=1e-3,
+        measure_every=2,
+        timesteps=(500,),
+        depth_estimator=load_depth_net(),
+    )
+    assert [point.step for point in points] == [0, 2]
+    assert points[-1].own_losses != points[0].own_losses

@@ -1,8 +1,15 @@
+import csv
+import sys
+
 import pytest
 import torch
 
+import bench.condition_use as condition_use_script
+from motionflow.checkpoints import checkpoint_path
+from motionflow.checkpoints.depth import frame_latents_depth_net
+from motionflow.models.depth import DepthNet
 from motionflow.training.condition_use import held_out_batch, measure_condition_use
-from tests.training.helpers import tiny_trainee
+from tests.training.helpers import DEPTH_WARPED_CONDITION, tiny_trainee
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +48,26 @@ def test_a_single_clip_is_refused(batch):
     single = {key: value[:1] for key, value in batch.items()}
     with pytest.raises(ValueError, match="two clips"):
         measure_condition_use(tiny_trainee(), single)
+
+
+def test_a_model_conditioned_on_depth_warped_frames_needs_the_depth_network_and_gets_the_bundled_one(batch):
+    model = tiny_trainee(**DEPTH_WARPED_CONDITION)
+    with pytest.raises(ValueError, match="depth estimator"):
+        measure_condition_use(model, batch, timesteps=(500,))
+    depth_net = frame_latents_depth_net(model)
+    assert isinstance(depth_net, DepthNet) and frame_latents_depth_net(tiny_trainee()) is None
+    rows = measure_condition_use(model, batch, timesteps=(500,), depth_estimator=depth_net)
+    assert [row.condition for row in rows] == ["image", "camera"]
+    assert all(row.loss_own > 0 and row.prediction_change > 0 for row in rows)
+
+
+def test_the_condition_use_script_measures_the_bundled_depth_conditioned_checkpoint(tmp_path, monkeypatch):
+    table = tmp_path / "condition_use.csv"
+    folder = checkpoint_path("motionflow-small-depth-condition")
+    arguments = [str(folder), "--clips", "2", "--image-size", "32", "--frames", "4", "--csv", str(table)]
+    monkeypatch.setattr(sys, "argv", ["condition_use.py", *arguments])
+    condition_use_script.main()
+    with table.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["checkpoint"] for row in rows} == {folder.name}
+    assert {row["condition"] for row in rows} == {"image", "camera"}

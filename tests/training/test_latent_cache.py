@@ -16,7 +16,7 @@ from motionflow.training.config import DataSettings
 from motionflow.training.data import batch_trajectories, frames_to_model_range
 from motionflow.training.latent_cache import LatentClipItems, codec_fingerprint
 from motionflow.training.models import load_trainee
-from tests.training.helpers import TINY_MODEL, tiny_training_config
+from tests.training.helpers import DEPTH_WARPED_CONDITION, TINY_MODEL, tiny_training_config
 
 VAE_MODEL = {"overrides": {**TINY_MODEL, "latent_codec": "vae"}}
 PHASES = [
@@ -90,14 +90,7 @@ def test_a_model_conditioned_on_depth_warped_frames_trains_from_their_cached_lat
     """The warped frames' latents are the bundled depth network's warp of each clip's first frame,
     encoded once next to the clip latents; the held-out checks warp each pair they try; without the
     latent cache the run is refused."""
-    model = {
-        "overrides": {
-            **TINY_MODEL,
-            "latent_codec": "vae",
-            "image_latent_condition": True,
-            "depth_warped_condition": True,
-        }
-    }
+    model = {"overrides": {**TINY_MODEL, **DEPTH_WARPED_CONDITION}}
     phases = [{"name": "stage2", "steps": 2, "learning_rate": 1e-3}]
     data = {"num_clips": 4, "cache": str(tmp_path / "cache"), "cache_latents": True}
     config = tiny_training_config(
