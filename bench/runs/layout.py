@@ -84,6 +84,14 @@ class RunLayout:
     def video_dir(self, method: str, key: VideoKey) -> Path:
         return self.root.joinpath("videos", method, *key.parts)
 
+    def clip_meta_files(self) -> list[Path]:
+        """The meta files of the run's finished ground-truth clips."""
+        return sorted(self.root.glob(f"clips/*/*/*/{META_FILE}"))
+
+    def video_meta_files(self) -> list[Path]:
+        """The meta files of the run's finished generated videos."""
+        return sorted(self.root.glob(f"videos/*/*/*/*/{META_FILE}"))
+
     def source_dir(self, source: str, key: VideoKey) -> Path:
         """The ground-truth clip folder for `gt`, else the method's video folder."""
         return self.clip_dir(key) if source == GROUND_TRUTH else self.video_dir(source, key)

@@ -247,9 +247,7 @@ def generate_stage(
 def run_video_sources(layout: RunLayout) -> list[VideoSource]:
     """Every finished video of a run (ground truth and generated), named as the run's pose files expect."""
     sources = []
-    for meta in sorted(
-        [*layout.root.glob("clips/*/*/*/meta.json"), *layout.root.glob("videos/*/*/*/*/meta.json")]
-    ):
+    for meta in sorted([*layout.clip_meta_files(), *layout.video_meta_files()]):
         parts = meta.parent.relative_to(layout.root).parts
         source, key = (GROUND_TRUTH, parts[1:]) if parts[0] == "clips" else (parts[1], parts[2:])
         sources.append(VideoSource(layout.pose_video_name(source, VideoKey(*key)), meta.parent / FRAMES_DIR))

@@ -8,12 +8,13 @@ import pytest
 from typer.testing import CliRunner
 
 from bench.cli import app
-from bench.runs.layout import SET_LEVEL_CLIP, STILL_CAMERA, RunLayout
+from bench.runs.layout import META_FILE, SET_LEVEL_CLIP, STILL_CAMERA, RunLayout, VideoKey
 from bench.runs.pooling import pool_run_records
 from bench.runs.records import records_frame, write_records
 from bench.runs.runner import RunError, write_manifest
 from bench.runs.suites import SUITES
 from bench.tables.still_camera import ALL_DATASETS, still_camera_table
+from motionflow.utils.io import atomic_write_json
 from tests.record_rows import record
 
 runner = CliRunner()
@@ -33,6 +34,14 @@ def _run(root, seed: int, model_errors: dict[str, float], **settings) -> str:
     layout.records_dir.mkdir(parents=True)
     write_records(layout.records_file(), records_frame(rows))
     return str(root)
+
+
+def _generated(run: str, fingerprint: str, method: str = "motionflow") -> str:
+    """Gives the run a finished video of `method` whose meta records `fingerprint`."""
+    directory = RunLayout(run).video_dir(method, VideoKey("synthetic-indoor", "basic", "c0"))
+    directory.mkdir(parents=True)
+    atomic_write_json(directory / META_FILE, {"method": method, "fingerprint": fingerprint})
+    return run
 
 
 def _difference(records):
@@ -101,3 +110,18 @@ def test_table_command_pools_runs_per_video(tmp_path):
     assert (single["value"], single["n"]) == (2.0, 2)
     refused = runner.invoke(app, ["table", "1", "--run", first, "--run", first])
     assert refused.exit_code == 2 and "different seeds" in " ".join(refused.output.split())
+
+
+def test_runs_pool_by_the_weights_their_videos_were_generated_with_not_by_checkpoint_paths(tmp_path):
+    """Two folders holding the same weights pool; one folder retrained between the runs does not; other
+    folders with no video to compare are refused."""
+    copied = {"checkpoints": {"motionflow": "runs/copy/model"}}
+    first = _generated(_run(tmp_path / "a", 0, {"c0": 1.0}), "weights-1")
+    same_weights = _generated(_run(tmp_path / "b", 100, {"c0": 0.0}, **copied), "weights-1")
+    assert len(pool_run_records([first, same_weights])) == len(pool_run_records([first])) * 2
+    retrained = _generated(_run(tmp_path / "c", 200, {"c0": 0.0}), "weights-2")
+    with pytest.raises(RunError, match="motionflow with other weights"):
+        pool_run_records([first, retrained])
+    unverified = _run(tmp_path / "d", 300, {"c0": 0.0}, **copied)
+    with pytest.raises(RunError, match="checkpoints for motionflow"):
+        pool_run_records([first, unverified])
