@@ -45,19 +45,23 @@ def _cells(table, label: str, dataset: str):
 
 def test_differences_are_paired_on_the_videos_both_are_scored_on(records):
     table = still_camera_table(records)
-    difference, lower = _cells(table, "MotionFlow", "synthetic-indoor")
+    difference, lower, still = _cells(table, "MotionFlow", "synthetic-indoor")
     # c0: 1 - 2, c1: 3.5 - 3; c2 failed for the model (a failure), c3 has no still-camera value (skipped).
     assert difference.value == pytest.approx(-0.25) and difference.n == 2 and difference.failures == 1
     assert difference.ci_low <= -0.25 <= difference.ci_high
     assert lower.value == pytest.approx(0.5) and lower.n == 2
-    pooled_difference, pooled_lower = _cells(table, "MotionFlow", ALL_DATASETS)
+    # the still camera on the paired videos c0, c1 only: not on c2, which the model failed
+    assert still.value == pytest.approx(2.5) and still.n == 2 and still.failures == 1
+    pooled_difference, pooled_lower, pooled_still = _cells(table, "MotionFlow", ALL_DATASETS)
     assert pooled_difference.value == pytest.approx((-1.0 + 0.5 - 3.0) / 3) and pooled_difference.n == 3
     assert pooled_lower.value == pytest.approx(2 / 3)
+    assert pooled_still.value == pytest.approx((2.0 + 3.0 + 4.0) / 3)
 
 
 def test_a_method_that_never_registers_is_all_failures_and_the_still_camera_is_no_row(records):
     table = still_camera_table(records)
-    static_difference, _ = _cells(table, "static (reference repeated)", "synthetic-indoor")
+    static_difference, _, static_still = _cells(table, "static (reference repeated)", "synthetic-indoor")
+    assert static_still.missing and static_still.failures == 3
     assert static_difference.missing and static_difference.failures == 3
     assert {row.label for row in table.rows} == {"MotionFlow", "static (reference repeated)"}
     assert "fail 3/3" in to_markdown(table)
