@@ -59,7 +59,8 @@ def pose_command(
         ),
     ] = None,
 ) -> None:
-    """Estimate camera poses of every video; per-video failures are recorded and summarised, not fatal."""
+    """Estimate camera poses of every video; per-video failures are recorded and summarised, and the
+    command exits non-zero only when no estimate succeeded at all."""
     console = Console()
     if (videos is None) == (run is None):
         raise typer.BadParameter("give exactly one of --videos DIR and --run RUN")
@@ -95,6 +96,11 @@ def pose_command(
         raise command_error(error) from None
     console.print(summary_table(outcomes, estimator))
     console.print(summary_line(outcomes, output_dir / estimator))
+    if not any(outcome.ok for outcome in outcomes):
+        raise command_error(
+            f"no video registered with {estimator}: every estimate failed (reasons recorded in "
+            f"{output_dir / estimator})"
+        )
 
 
 def parse_settings(items: list[str]) -> dict[str, Any]:

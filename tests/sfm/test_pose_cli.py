@@ -119,3 +119,14 @@ def test_commands_that_cannot_go_on_exit_non_zero(tmp_path: Path, monkeypatch: p
     assert unavailable.exit_code == 1 and "MFBENCH_VGGSFM_PYTHON" in unavailable.output
     unknown = runner.invoke(app, ["pose", "--videos", str(tmp_path), "--estimator", "nope"])
     assert unknown.exit_code == 1 and "known: colmap" in unknown.output
+
+
+def test_a_batch_where_nothing_registers_is_recorded_and_exits_non_zero(tmp_path: Path) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "broken.mp4").write_bytes(b"not a video")
+    result = runner.invoke(app, ["pose", "--videos", str(videos), "--jobs", "1"])
+    assert result.exit_code == 1 and "no video registered with colmap" in result.output
+    assert "1 estimates: 0 ok, 1 failed (100%)" in result.output
+    record = read_record(videos / "poses" / "colmap" / "broken.trial0.json").estimate
+    assert not record.ok and record.failure_reason.startswith("cannot read video")
