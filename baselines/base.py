@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,10 @@ class Method(ABC):
         """Raises an error naming what is missing (weights, a checkout) before anything runs; nothing to
         check by default."""
         return None
+
+    def sampling_settings(self) -> dict[str, Any] | None:
+        """The sampler settings as recorded beside its videos; None for a method that does not sample."""
+        return None if self.sampling is None else asdict(self.sampling)
 
     def fingerprint(self) -> str:
         """Identifies what the outputs depend on besides the inputs (e.g. a checkpoint's hash), so a run

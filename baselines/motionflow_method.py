@@ -6,8 +6,11 @@ ablations and the ray-bias model are registered here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, astuple
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,10 +23,6 @@ from motionflow.checkpoints.depth import sampling_depth_hash, sampling_depth_net
 from motionflow.models.config import MotionFlowConfig
 from motionflow.models.video_denoiser import checkpoint_weights_hash
 from motionflow.pipeline import (
-    DEFAULT_GUIDANCE,
-    DEFAULT_INITIAL_NOISE,
-    DEFAULT_STEPS,
-    DEFAULT_STRENGTH,
     InitialNoise,
     MotionFlowPipeline,
     SamplingOptions,
@@ -74,19 +73,31 @@ class MotionFlowMethod(CheckpointFolder, Method):
 
     name = "motionflow"
     requirements = MethodRequirements()
+    default_sampling: Mapping[str, Any] = MappingProxyType({})
+    """This method's own `SamplingOptions` where it departs from the pipeline's defaults; an option given
+    to the constructor replaces its entry."""
 
     def __init__(
         self,
         checkpoint_dir: str | Path | None = None,
-        steps: int = DEFAULT_STEPS,
-        guidance_scale: float = DEFAULT_GUIDANCE,
-        initial_noise: InitialNoise = DEFAULT_INITIAL_NOISE,
+        steps: int | None = None,
+        guidance_scale: float | None = None,
+        initial_noise: InitialNoise | None = None,
         camera_guidance_scale: float | None = None,
-        strength: float = DEFAULT_STRENGTH,
+        strength: float | None = None,
         device: str | None = None,
     ):
         super().__init__(checkpoint_dir, device)
-        self.sampling = SamplingOptions(steps, guidance_scale, initial_noise, camera_guidance_scale, strength)
+        given = {
+            "steps": steps,
+            "guidance_scale": guidance_scale,
+            "initial_noise": initial_noise,
+            "camera_guidance_scale": camera_guidance_scale,
+            "strength": strength,
+        }
+        self.sampling = SamplingOptions(
+            **{**self.default_sampling, **{key: value for key, value in given.items() if value is not None}}
+        )
         self._pipeline: MotionFlowPipeline | None = None
 
     def model_takes_frame_latents(self) -> bool:
@@ -123,14 +134,18 @@ class MotionFlowMethod(CheckpointFolder, Method):
         return np.stack([fit_reference(frame, trajectory.image_size) for frame in video])
 
 
-def register_motionflow_variant(name: str, checkpoint: str) -> type[MotionFlowMethod]:
-    """Registers method `name` running the bundled checkpoint folder `checkpoint`."""
+def register_motionflow_variant(
+    name: str, checkpoint: str, default_sampling: Mapping[str, Any] | None = None
+) -> type[MotionFlowMethod]:
+    """Registers method `name` running the bundled checkpoint folder `checkpoint`, sampled with
+    `default_sampling` unless told otherwise."""
     variant = type(
         f"MotionFlowMethod_{checkpoint.replace('-', '_')}",
         (MotionFlowMethod,),
         {
             "name": name,
             "checkpoint": checkpoint,
+            "default_sampling": MappingProxyType(dict(default_sampling or {})),
             "__doc__": f"MotionFlow from the bundled checkpoint {checkpoint}.",
         },
     )
@@ -155,8 +170,13 @@ the paper), trained on mirrored camera motions on a CPU at 64x64, then at 128x12
 (configs/cpu128-ray-bias-high-noise-fourth.toml). Not one of the bundle's equal-budget rows."""
 
 DEPTH_CONDITION = register_motionflow_variant(
-    "motionflow-depth-condition", "motionflow-small-depth-condition"
+    "motionflow-depth-condition",
+    "motionflow-small-depth-condition",
+    {"initial_noise": "depth-warped", "strength": 0.4},
 )
 """The ray-bias model fine-tuned with `MotionFlowConfig.depth_warped_condition` (not in the paper): each
 frame is conditioned on the reference forward-warped into its camera through the bundled depth network's
-estimate (configs/cpu128-ray-bias-depth-condition.toml): the bundled model that follows the camera."""
+estimate (configs/cpu128-ray-bias-depth-condition.toml): the bundled model that follows the camera. It
+samples by default from those warped frames noised to t = 361 (the last 10 of 25 steps), where its
+camera errors are below a still camera's on three samples of the standard suite (TRAINING.md, "The
+depth-warped start as its default")."""

@@ -163,7 +163,7 @@ def main() -> None:
         "--strength",
         type=float,
         default=None,
-        help="share of the learned methods' sampling steps that run (default: all)",
+        help="share of the learned methods' sampling steps that run (default: theirs)",
     )
     parser.add_argument("--csv", type=Path, default=None)
     parser.add_argument(

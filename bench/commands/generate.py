@@ -8,7 +8,7 @@ ground_truth.mp4 when the clip has one; OUT/generations.json lists them."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,7 +116,7 @@ def generate_videos(
             "method": method.name,
             "fingerprint": method.fingerprint(),
             "seed": seed,
-            "sampling": None if method.sampling is None else asdict(method.sampling),
+            "sampling": method.sampling_settings(),
             "videos": entries,
         },
     )

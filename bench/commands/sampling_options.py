@@ -16,8 +16,8 @@ CameraGuidanceScale = Annotated[
 InitialNoise = Annotated[
     str | None,
     typer.Option(
-        help="What sampling starts from: reference (the reference latent noised to the first step, the "
-        "default), gaussian (pure noise), warped (the reference latent seen from each frame's camera "
+        help="What sampling starts from: reference (the reference latent noised to the first step; the "
+        "default, except for motionflow-depth-condition: depth-warped), gaussian (pure noise), warped (the reference latent seen from each frame's camera "
         "through the rotation-only homography, noised to the first step) or depth-warped (the reference "
         "forward-warped into each frame through the bundled depth network's estimate, encoded, noised to "
         "the first step; use with --strength below 1). Diffusion methods on the shared backbone."
@@ -26,7 +26,8 @@ InitialNoise = Annotated[
 Strength = Annotated[
     float | None,
     typer.Option(
-        help="Share of the sampling steps that run, in (0, 1] (image-to-image strength; default 1): below "
+        help="Share of the sampling steps that run, in (0, 1] (image-to-image strength; default 1, "
+        "motionflow-depth-condition 0.4): below "
         "1 the first steps are skipped and more of the initial latent is kept (with --initial-noise "
         "warped or depth-warped, more of each frame's view of the reference). Diffusion methods on the "
         "shared backbone."

@@ -71,6 +71,7 @@ def generate_for_clip(layout: RunLayout, method: Method, plan: ClipPlan, clip: E
         {
             "method": method.name,
             "fingerprint": method.fingerprint(),
+            "sampling": method.sampling_settings(),
             "seed": seed,
             "seconds": seconds,
             "clip": plan.clip_id,

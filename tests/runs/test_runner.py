@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pandas as pd
 import pytest
@@ -13,6 +13,7 @@ from bench.runs.layout import GROUND_TRUTH, RECORD_COLUMNS, SET_LEVEL_CLIP, STIL
 from bench.runs.records import load_run_records, merge_records
 from bench.runs.runner import RunError, run_suite
 from bench.runs.stages import generation_cache_key
+from motionflow.pipeline import SamplingOptions
 from tests.record_rows import record
 
 
@@ -181,7 +182,9 @@ def test_sampler_settings_reach_the_methods_that_sample(tmp_path, tiny_suite):
     layout = run_suite(suite, tmp_path / "run")
     key = VideoKey("synthetic-indoor", "basic", "indoor-re10k-0")
     expected = METHODS.get("motionflow")(checkpoint_dir=folder, **sampling).fingerprint()
-    assert _meta(layout, "motionflow", key)["fingerprint"] == expected
+    meta = _meta(layout, "motionflow", key)
+    assert meta["fingerprint"] == expected
+    assert meta["sampling"] == {**asdict(SamplingOptions()), **sampling}
     assert expected != METHODS.get("motionflow")(checkpoint_dir=folder, steps=2).fingerprint()
     assert set(load_run_records(layout).query("metric == 'psnr'")["status"]) == {"ok"}
     assert json.loads(layout.manifest.read_text())["suite"]["sampling"] == sampling

@@ -9,6 +9,7 @@ from baselines import METHODS
 from baselines.motionflow_method import DEPTH_CONDITION, RAY_BIAS
 from bench.runs.suites import BUNDLED_METHODS
 from motionflow.checkpoints import CHECKPOINTS_ROOT
+from motionflow.pipeline import SamplingOptions
 from motionflow.training.config import load_training_config
 from tests.models.helpers import orbit_trajectory
 
@@ -88,3 +89,4 @@ def test_the_depth_condition_checkpoint_is_the_ray_bias_model_fine_tuned_on_dept
     assert first_run.model.init_overrides["depth_warped_condition"]
     shared = json.loads((folder / "shared_weights.json").read_text())
     assert (folder / shared["path"]).resolve() == CHECKPOINTS_ROOT / "ray-bias-shared" / "frozen.safetensors"
+    assert DEPTH_CONDITION().sampling == SamplingOptions(initial_noise="depth-warped", strength=0.4)

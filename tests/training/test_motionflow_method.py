@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from baselines import METHODS
+from baselines import METHODS, create_method
 from baselines.motionflow_method import MotionFlowMethod, generation_size, register_motionflow_variant
 from motionflow.checkpoints import DEFAULT_CHECKPOINT, bundled_checkpoints, checkpoint_path
 from motionflow.errors import MissingWeightsError
 from motionflow.models.motionflow import WEIGHTS_NAME
 from motionflow.models.video_denoiser import checkpoint_weights_hash
-from motionflow.pipeline import DEFAULT_GUIDANCE
+from motionflow.pipeline import DEFAULT_GUIDANCE, SamplingOptions
 from tests.models.helpers import orbit_trajectory
 
 
@@ -41,6 +41,19 @@ def test_the_fingerprint_follows_the_checkpoint_and_the_sampling_settings():
         == MotionFlowMethod().fingerprint()
     )
     assert MotionFlowMethod().weights_hash() == weights_hash
+
+
+def test_a_variant_keeps_its_own_sampling_defaults_under_the_options_given():
+    variant = register_motionflow_variant(
+        "motionflow-test-sampling", "no-such-checkpoint", {"initial_noise": "depth-warped", "strength": 0.4}
+    )
+    assert variant().sampling == SamplingOptions(initial_noise="depth-warped", strength=0.4)
+    assert variant(guidance_scale=2.0).sampling == SamplingOptions(
+        guidance_scale=2.0, initial_noise="depth-warped", strength=0.4
+    )
+    assert variant(initial_noise="reference", strength=1.0).sampling == SamplingOptions()
+    assert create_method("motionflow-test-sampling", strength=None).sampling.strength == 0.4
+    assert MotionFlowMethod().sampling == SamplingOptions()
 
 
 def test_a_variant_is_a_name_and_a_checkpoint_folder():
