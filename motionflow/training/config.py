@@ -27,6 +27,8 @@ STAND_IN_PHASES = ("autoencoder", "pretrain")
 TRAINING_CONFIG_FILE = "training_config.json"
 """Where a run (and each bundled checkpoint) records every setting it was trained with."""
 CONFIG_SUFFIXES = (".toml", ".json")
+NUM_TRAIN_TIMESTEPS = 1000
+"""Length of the noise schedule every model trains on (`motionflow.pipeline.noise_schedule_config`)."""
 DIAGNOSTIC_TIMESTEPS = (200, 500, 800)
 """Timesteps at which the condition-use diagnostics noise held-out clips."""
 HELD_OUT_SEED_OFFSET = 500
@@ -244,6 +246,10 @@ class OptimSettings:
     """Training timesteps t = T u^(1 / p), u uniform: density proportional to t^(p - 1). 1: uniform, the
     paper's; 2: the high-noise steps, where the camera decides the layout, drawn more often
     (`motionflow.training.losses.sample_timesteps`)."""
+    timestep_limit: int | None = None
+    """Training timesteps are drawn below this (None: the whole schedule). A model sampled from a late
+    start only runs the steps below it (25 steps at strength 0.4 start at t = 361), so it can be
+    fine-tuned on those alone."""
 
     ema_decay: float = 0.0
     """The diffusion phases keep an exponential moving average of the trained weights with this decay
@@ -264,6 +270,10 @@ class OptimSettings:
             raise ValueError(f"optim.new_module_lr_scale must be positive, got {self.new_module_lr_scale}")
         if self.timestep_power <= 0:
             raise ValueError(f"optim.timestep_power must be positive, got {self.timestep_power}")
+        if self.timestep_limit is not None and not 1 <= self.timestep_limit <= NUM_TRAIN_TIMESTEPS:
+            raise ValueError(
+                f"optim.timestep_limit must be in 1..{NUM_TRAIN_TIMESTEPS}, got {self.timestep_limit}"
+            )
         if self.loss_weighting not in LOSS_WEIGHTINGS:
             raise ValueError(
                 f"optim.loss_weighting must be one of {', '.join(LOSS_WEIGHTINGS)}, got {self.loss_weighting!r}"
@@ -290,7 +300,7 @@ class ValidationSettings:
             raise ValueError(
                 "validation.every must be >= 0 and validation.clips >= 2 (one's conditions are tried on another)"
             )
-        if not self.timesteps or not all(0 <= value < 1000 for value in self.timesteps):
+        if not self.timesteps or not all(0 <= value < NUM_TRAIN_TIMESTEPS for value in self.timesteps):
             raise ValueError(
                 f"validation.timesteps must be training timesteps 0-999, got {list(self.timesteps)}"
             )

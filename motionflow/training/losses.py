@@ -49,12 +49,20 @@ def timestep_weights(
 
 
 def sample_timesteps(
-    scheduler: DDPMScheduler, batch: int, generator: torch.Generator, power: float = 1.0
+    scheduler: DDPMScheduler,
+    batch: int,
+    generator: torch.Generator,
+    power: float = 1.0,
+    limit: int | None = None,
 ) -> torch.Tensor:
-    """[B] training timesteps: uniform for power 1 (the paper's), else T u^(1 / power) with u uniform,
-    whose density grows as t^(power - 1) (power 2: a step at t = 800 is drawn 4 times as often as one
-    at t = 200)."""
+    """[B] training timesteps below T = `limit` (None: all of the schedule's): uniform for power 1 (the
+    paper's), else T u^(1 / power) with u uniform, whose density grows as t^(power - 1) (power 2: a step
+    at t = 800 is drawn 4 times as often as one at t = 200)."""
     total = scheduler.config.num_train_timesteps
+    if limit is not None:
+        if not 1 <= limit <= total:
+            raise ValueError(f"the timestep limit must be in 1..{total}, got {limit}")
+        total = limit
     if power == 1:
         return torch.randint(0, total, (batch,), generator=generator)
     uniform = torch.rand(batch, generator=generator, dtype=torch.float64)
@@ -74,9 +82,10 @@ def epsilon_loss(
     min_snr_gamma: float = 5.0,
     timestep_power: float = 1.0,
     frame_latents: torch.Tensor | None = None,
+    timestep_limit: int | None = None,
 ) -> torch.Tensor:
     """E w(t) ||eps - eps_theta(z_t, t, image, cameras)||^2 with t uniform over the training timesteps
-    unless `timestep_power` says otherwise (`sample_timesteps`) and w: `timestep_weights`, 1 unless
+    unless `timestep_power` or `timestep_limit` say otherwise (`sample_timesteps`) and w: `timestep_weights`, 1 unless
     `weighting` says otherwise.
 
     latents [B, C, F, h, w] (clean video latents), reference_image [B, 3, H, W], plucker [B, F, 6, H, W].
@@ -86,7 +95,7 @@ def epsilon_loss(
     batch = latents.shape[0]
     device = latents.device
     noise = torch.randn(latents.shape, generator=generator, dtype=torch.float32).to(device, latents.dtype)
-    timesteps = sample_timesteps(scheduler, batch, generator, timestep_power).to(device)
+    timesteps = sample_timesteps(scheduler, batch, generator, timestep_power, timestep_limit).to(device)
     drop_image = (torch.rand(batch, generator=generator) < drop_image_probability).to(device)
     drop_camera = (torch.rand(batch, generator=generator) < drop_camera_probability).to(device)
     noisy = scheduler.add_noise(latents, noise, timesteps)

@@ -610,6 +610,7 @@ class Trainer:
                     optim.min_snr_gamma,
                     optim.timestep_power,
                     batch["frame_latents"].to(accelerator.device) if "frame_latents" in batch else None,
+                    optim.timestep_limit,
                 )
         accelerator.backward(loss)
         grad_norm = accelerator.clip_grad_norm_(parameters, optim.max_grad_norm)

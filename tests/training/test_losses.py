@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from motionflow.training import train
-from motionflow.training.config import OptimSettings
+from motionflow.training import losses, train
+from motionflow.training.config import NUM_TRAIN_TIMESTEPS, OptimSettings
 from motionflow.training.losses import (
     epsilon_loss,
     sample_timesteps,
@@ -88,3 +88,35 @@ def test_timesteps_are_uniform_by_default_and_lean_to_high_noise_with_a_power():
         assert (drawn >= total / 2).double().mean() == pytest.approx(1 - 0.5**power, abs=0.01)
     with pytest.raises(ValueError, match="timestep_power"):
         OptimSettings(timestep_power=0)
+
+
+def test_a_timestep_limit_keeps_every_training_step_below_it():
+    scheduler = training_scheduler()
+    assert scheduler.config.num_train_timesteps == NUM_TRAIN_TIMESTEPS
+    for power in (1.0, 2.0):
+        drawn = sample_timesteps(scheduler, 40_000, step_generator(1, 2), power, limit=400).double()
+        assert drawn.min() >= 0 and drawn.max() <= 399
+        assert drawn.mean() / 400 == pytest.approx(power / (power + 1), abs=0.01)
+    whole = sample_timesteps(scheduler, 8, step_generator(0, 1), limit=NUM_TRAIN_TIMESTEPS)
+    assert torch.equal(whole, sample_timesteps(scheduler, 8, step_generator(0, 1)))
+    for limit in (0, NUM_TRAIN_TIMESTEPS + 1):
+        with pytest.raises(ValueError, match="timestep_limit"):
+            OptimSettings(timestep_limit=limit)
+        with pytest.raises(ValueError, match="timestep limit"):
+            sample_timesteps(scheduler, 8, step_generator(0, 1), limit=limit)
+
+
+def test_a_run_trains_on_the_steps_below_its_timestep_limit(tmp_path, monkeypatch):
+    drawn = []
+
+    def recording(*args, **kwargs):
+        timesteps = sample_timesteps(*args, **kwargs)
+        drawn.append(timesteps)
+        return timesteps
+
+    monkeypatch.setattr(losses, "sample_timesteps", recording)
+    config = tiny_training_config(
+        [{"name": "stage2", "steps": 3, "learning_rate": 1e-3}], optim={"timestep_limit": 40}
+    )
+    assert train(config, tmp_path / "run", progress=False).complete
+    assert len(drawn) == 3 and int(torch.cat(drawn).max()) < 40
