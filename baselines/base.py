@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,6 +36,9 @@ class Method(ABC):
     requirements: MethodRequirements = MethodRequirements()
     sampling: SamplingOptions | None = None
     """The sampler settings of a diffusion method on this package's pipelines; None for the others."""
+    bundled_checkpoint: ClassVar[str | None] = None
+    """The checkpoint folder shipped with the package (motionflow/checkpoints/<name>) that the method
+    runs by default, if any."""
 
     def check_available(self) -> None:
         """Raises an error naming what is missing (weights, a checkout) before anything runs; nothing to

@@ -162,8 +162,6 @@ class BaselineCheckpointMethod(Method):
     `weights`, `requirements` and, when one is shipped, `bundled_checkpoint`."""
 
     weights: ClassVar[WeightSpec]
-    bundled_checkpoint: ClassVar[str | None] = None
-    """Name of the checkpoint folder shipped with the package (motionflow/checkpoints/<name>), if any."""
 
     def __init__(
         self,

@@ -40,12 +40,11 @@ def generation_size(
 
 
 class CheckpointFolder:
-    """A method that runs a MotionFlow checkpoint folder (the one given, else the bundled `checkpoint`) on
+    """A method that runs a MotionFlow checkpoint folder (the one given, else the bundled `bundled_checkpoint`) on
     a device (the one given, else a GPU where there is one); its weights' hash is read once and
     identifies the outputs."""
 
-    checkpoint = DEFAULT_CHECKPOINT
-    """Name of a bundled checkpoint folder (motionflow/checkpoints/<name>)."""
+    bundled_checkpoint = DEFAULT_CHECKPOINT
 
     def __init__(self, checkpoint_dir: str | Path | None = None, device: str | None = None):
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -54,7 +53,11 @@ class CheckpointFolder:
 
     def folder(self) -> Path:
         """The checkpoint folder used (MissingWeightsError when a bundled one is absent)."""
-        return self.checkpoint_dir if self.checkpoint_dir is not None else checkpoint_path(self.checkpoint)
+        return (
+            self.checkpoint_dir
+            if self.checkpoint_dir is not None
+            else checkpoint_path(self.bundled_checkpoint)
+        )
 
     def weights_hash(self) -> str:
         if self._weights_hash is None:
@@ -144,7 +147,7 @@ def register_motionflow_variant(
         (MotionFlowMethod,),
         {
             "name": name,
-            "checkpoint": checkpoint,
+            "bundled_checkpoint": checkpoint,
             "default_sampling": MappingProxyType(dict(default_sampling or {})),
             "__doc__": f"MotionFlow from the bundled checkpoint {checkpoint}.",
         },

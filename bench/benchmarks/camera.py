@@ -92,7 +92,7 @@ def main() -> None:
         )
     print(
         f"depth-warped condition of one {NUM_FRAMES}-frame {MODEL_SIZE[0]} x {MODEL_SIZE[1]} video (estimate, "
-        f"warp, {DEPTH_CONDITION.checkpoint} VAE encode): {condition * 1e3:.0f} ms (median of 5)"
+        f"warp, {DEPTH_CONDITION.bundled_checkpoint} VAE encode): {condition * 1e3:.0f} ms (median of 5)"
     )
 
 

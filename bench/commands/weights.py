@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from baselines import METHODS
 from motionflow.checkpoints import CHECKPOINTS_ROOT, bundled_checkpoints, checkpoint_path
 from motionflow.checkpoints.depth import DEPTH_CHECKPOINT, depth_checkpoint_path, depth_weights_hash
 from motionflow.models.video_denoiser import checkpoint_weights_hash
@@ -68,13 +69,15 @@ def list_command(root: RootOption = None) -> None:
 
 
 def bundled_checkpoints_table() -> Table:
-    """The checkpoints shipped in the package: folder, method, size and the hash run records name."""
+    """The checkpoints shipped in the package: folder, the methods that run it by default (`--method`;
+    else the method it was trained as), size and the hash run records name."""
     table = Table(title=f"bundled checkpoints under {CHECKPOINTS_ROOT}")
     for column in ("folder", "method", "size (MB)", "weights hash"):
         table.add_column(column, overflow="fold")
     for name in bundled_checkpoints():
         folder = checkpoint_path(name)
-        table.add_row(name, trained_method(folder), _megabytes(folder), checkpoint_weights_hash(folder))
+        methods = methods_running(name) or [trained_method(folder)]
+        table.add_row(name, ", ".join(methods), _megabytes(folder), checkpoint_weights_hash(folder))
     depth_folder = depth_checkpoint_path()
     table.add_row(
         DEPTH_CHECKPOINT,
@@ -83,6 +86,11 @@ def bundled_checkpoints_table() -> Table:
         depth_weights_hash(depth_folder),
     )
     return table
+
+
+def methods_running(checkpoint: str) -> list[str]:
+    """The registered methods whose default weights are the bundled folder `checkpoint`."""
+    return [name for name in METHODS.names() if METHODS.get(name).bundled_checkpoint == checkpoint]
 
 
 def _megabytes(folder: Path) -> str:

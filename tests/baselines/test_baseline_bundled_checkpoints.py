@@ -148,6 +148,8 @@ def test_the_table4_ablations_are_methods_missing_until_trained(package: Path) -
     assert set(ABLATIONS) | {"motionflow"} == set(ABLATION_METHODS)
     for name, variant in ABLATIONS.items():
         assert METHODS.get(name) is variant
-        assert variant.checkpoint == name.replace("motionflow-", "motionflow-small-")
-        with pytest.raises(MissingWeightsError, match=f"bundled checkpoint '{variant.checkpoint}' not found"):
+        assert variant.bundled_checkpoint == name.replace("motionflow-", "motionflow-small-")
+        with pytest.raises(
+            MissingWeightsError, match=f"bundled checkpoint '{variant.bundled_checkpoint}' not found"
+        ):
             variant().check_available()

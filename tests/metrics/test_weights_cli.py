@@ -34,7 +34,8 @@ def test_list_shows_every_metric_file_with_source_and_presence(isolated_weights_
     assert "https://www.dropbox.com/s/ge9e5ujwgetktms/i3d_torchscript.pt" in lines["i3d_stylegan_v"]
     assert "i3d_pretrained_400.pt" in lines["i3d_videogpt"]
     assert "cameractrl/CameraCtrl.ckpt" in lines["cameractrl-official"]
-    assert lines["motionflow-small"].split("│")[2].strip() == "motionflow"
+    assert lines["motionflow-small"].split("│")[2].strip() == "autoencoder, motionflow"
+    assert lines["motionflow-small-depth-condition"].split("│")[2].strip() == "motionflow-depth-condition"
     assert lines["cameractrl-ic-small"].split("│")[2].strip() == "cameractrl+ic"
     assert lines["depth-small"].split("│")[2].strip() == "depth network (depth-warp)"
     assert lines["depth-small"].split("│")[4].strip() == depth_weights_hash()

@@ -29,7 +29,7 @@ def test_the_bundled_methods_share_one_backbone_and_budget_and_record_how_they_w
     folders = [
         path.parent
         for path in CHECKPOINTS_ROOT.glob("*/model.safetensors")
-        if path.parent.name not in (RAY_BIAS.checkpoint, DEPTH_CONDITION.checkpoint)
+        if path.parent.name not in (RAY_BIAS.bundled_checkpoint, DEPTH_CONDITION.bundled_checkpoint)
     ]
     assert len(folders) == len(BUNDLED_METHODS)
     budgets = set()
