@@ -40,7 +40,7 @@ def generation_size(
 
 
 class CheckpointFolder:
-    """A method that runs a MotionFlow checkpoint folder (the one given, else the bundled `bundled_checkpoint`) on
+    """A method that runs a MotionFlow checkpoint folder (the one given, else `bundled_checkpoint`) on
     a device (the one given, else a GPU where there is one); its weights' hash is read once and
     identifies the outputs."""
 

@@ -16,8 +16,9 @@ CameraGuidanceScale = Annotated[
 InitialNoise = Annotated[
     str | None,
     typer.Option(
-        help="What sampling starts from: reference (the reference latent noised to the first step; the "
-        "default, except for motionflow-depth-condition: depth-warped), gaussian (pure noise), warped (the reference latent seen from each frame's camera "
+        help="What sampling starts from (default: the method's own; reference for all but "
+        "motionflow-depth-condition, which starts depth-warped): reference (the reference latent noised to "
+        "the first step), gaussian (pure noise), warped (the reference latent seen from each frame's camera "
         "through the rotation-only homography, noised to the first step) or depth-warped (the reference "
         "forward-warped into each frame through the bundled depth network's estimate, encoded, noised to "
         "the first step; use with --strength below 1). Diffusion methods on the shared backbone."

@@ -85,8 +85,8 @@ def epsilon_loss(
     timestep_limit: int | None = None,
 ) -> torch.Tensor:
     """E w(t) ||eps - eps_theta(z_t, t, image, cameras)||^2 with t uniform over the training timesteps
-    unless `timestep_power` or `timestep_limit` say otherwise (`sample_timesteps`) and w: `timestep_weights`, 1 unless
-    `weighting` says otherwise.
+    unless `timestep_power` or `timestep_limit` say otherwise (`sample_timesteps`) and w:
+    `timestep_weights`, 1 unless `weighting` says otherwise.
 
     latents [B, C, F, h, w] (clean video latents), reference_image [B, 3, H, W], plucker [B, F, 6, H, W].
     Each sample's image / camera condition is replaced by the null condition with the given
